@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make              build ./vmet
+# make check        unit tests (cmocka) + end-to-end tests (real guests)
+# make check-unit   unit tests only
+# make asan         the whole suite built with ASan+UBSan (in build-asan/)
+# make bench        build and run the benchmarks
+# make install PREFIX=/usr/local DESTDIR=
+#
+# CC=clang works as well as gcc; both must stay warning-free.
+
+VERSION   := 0.1.0
+CC        ?= cc
+PREFIX    ?= /usr/local
+BUILDDIR  ?= build
+SANITIZE  ?= 0
+
+CPPFLAGS  += -I. -D_GNU_SOURCE -DVMET_VERSION='"$(VERSION)"'
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wno-unused-parameter -fno-strict-aliasing
+LDLIBS    += -ldw -lelf -lz -lcrypto -lpthread -ldl
+
+ifeq ($(SANITIZE),1)
+CFLAGS    += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+LIB_SRCS  := $(sort $(wildcard core/*.c formats/*.c profiles/*.c os/linux/*.c live/*.c))
+CMD_SRCS  := $(sort $(wildcard cmd/*.c))
+TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+TEST_HELPER_SRCS := $(sort $(wildcard tests/unit/helper_*.c))
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILDDIR)/%.o)
+CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILDDIR)/%.o)
+TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILDDIR)/%.o)
+TEST_BINS := $(TEST_SRCS:%.c=$(BUILDDIR)/%)
+BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILDDIR)/%)
+LIB       := $(BUILDDIR)/libvmet.a
+
+ifeq ($(BUILDDIR),build)
+VMET_BIN  := vmet
+else
+VMET_BIN  := $(BUILDDIR)/vmet
+endif
+
+.PHONY: all check check-unit check-e2e asan bench install clean testbed
+all: $(VMET_BIN)
+
+$(BUILDDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(VMET_BIN): $(CMD_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILDDIR)/tests/unit/test_%: $(BUILDDIR)/tests/unit/test_%.o $(TEST_HELPER_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILDDIR)/bench/%: $(BUILDDIR)/bench/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+check-unit: $(TEST_BINS) $(VMET_BIN)
+	@VMET=$(abspath $(VMET_BIN)) tests/run-unit.sh $(TEST_BINS)
+
+check-e2e: $(VMET_BIN)
+	@VMET=$(abspath $(VMET_BIN)) tests/run-e2e.sh
+
+check: check-unit check-e2e
+
+asan:
+	$(MAKE) BUILDDIR=build-asan SANITIZE=1 check
+
+bench: $(BENCH_BINS) $(VMET_BIN)
+	@VMET=$(abspath $(VMET_BIN)) bench/run.sh $(BENCH_BINS)
+
+testbed:
+	tests/guest/testbed.sh
+
+install: $(VMET_BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	           $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/vmet/profiles
+	install -m 0755 $(VMET_BIN) $(DESTDIR)$(PREFIX)/bin/vmet
+	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	-install -m 0644 profiles/*.vmprof $(DESTDIR)$(PREFIX)/share/vmet/profiles/ 2>/dev/null
+
+clean:
+	rm -rf build build-asan vmet
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_SRCS:%.c=$(BUILDDIR)/%.d)

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What every subcommand shares: the options that say which source to read
+ * and how to enter it (CR3, stage 2, paging mode), opening it, building the
+ * translation stack, and the exit-code convention:
+ *
+ *   0  success, complete output
+ *   1  the command ran but a result is missing or incomplete (an address did
+ *      not translate, a list was cut short by a bound or bad guest data)
+ *   2  usage error, or the source could not be opened or understood
+ */
+#ifndef VMET_CMD_CMD_H
+#define VMET_CMD_CMD_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/aspace.h"
+#include "core/stack.h"
+#include "formats/source.h"
+
+#define EXIT_OK 0
+#define EXIT_INCOMPLETE 1
+#define EXIT_USAGE 2
+
+enum {
+	OPT_FORMAT = 0x1000, OPT_MEMMAP, OPT_CR3, OPT_MODE, OPT_EPTP, OPT_NCR3,
+	OPT_S2MODE, OPT_PHYS_BITS, OPT_PTI, OPT_JSON, OPT_QUIET, OPT_GUEST,
+	OPT_PROFILE, OPT_PROFILE_DIR, OPT_HELP,
+	OPT_CMD_BASE = 0x2000	/* subcommands number their own options from here */
+};
+
+#define CMD_COMMON_LONGOPTS \
+	{ "format", required_argument, 0, OPT_FORMAT }, \
+	{ "memmap", required_argument, 0, OPT_MEMMAP }, \
+	{ "cr3", required_argument, 0, OPT_CR3 }, \
+	{ "mode", required_argument, 0, OPT_MODE }, \
+	{ "eptp", required_argument, 0, OPT_EPTP }, \
+	{ "ncr3", required_argument, 0, OPT_NCR3 }, \
+	{ "s2-mode", required_argument, 0, OPT_S2MODE }, \
+	{ "phys-bits", required_argument, 0, OPT_PHYS_BITS }, \
+	{ "pti", no_argument, 0, OPT_PTI }, \
+	{ "json", no_argument, 0, OPT_JSON }, \
+	{ "quiet", no_argument, 0, OPT_QUIET }, \
+	{ "guest", required_argument, 0, OPT_GUEST }, \
+	{ "profile", required_argument, 0, OPT_PROFILE }, \
+	{ "profile-dir", required_argument, 0, OPT_PROFILE_DIR }, \
+	{ "help", no_argument, 0, OPT_HELP }
+
+/* Help text for the common options, for each subcommand's --help. */
+extern const char cmd_common_help[];
+
+#define CMD_MAX_PROFILE_DIRS 8
+
+struct cmd_common {
+	const char *prog;		/* "vmet translate" */
+	const char *source;
+	struct source_opts sopts;
+	bool have_cr3;
+	uint64_t cr3;
+	int mode;			/* enum paging_mode, or -1 = from the vCPU record */
+	enum stage2_type s2_type;	/* from --eptp / --ncr3 */
+	uint64_t s2_root;
+	int s2_mode;			/* -1 = default (4-level) */
+	unsigned phys_bits;
+	bool pti;
+	bool json;
+	bool quiet;
+	const char *guest;		/* --guest N[/M] */
+	const char *profile;
+	const char *profile_dirs[CMD_MAX_PROFILE_DIRS];
+	unsigned nprofile_dirs;
+};
+
+void cmd_common_init(struct cmd_common *c, const char *prog);
+
+/*
+ * Handle one getopt result if it is a common option: returns 1 when handled,
+ * 0 when it is not a common option, -1 on a bad argument (message printed).
+ */
+int cmd_common_option(struct cmd_common *c, int opt, const char *arg);
+
+/* Print "PROG: message" to stderr. */
+void cmd_error(const struct cmd_common *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parse an unsigned number (0x hex or decimal); false on garbage. */
+bool cmd_parse_u64(const char *s, uint64_t *v);
+
+int cmd_open_source(struct cmd_common *c, struct phys_source **src,
+		    struct vmet_err *err);
+
+/*
+ * Describe the stack the options ask for: stage 2 from --eptp/--ncr3 (or the
+ * source's records), stage 1 from --cr3/--mode (or the source's layer-0
+ * vCPU record).  With need_cr3 and no CR3 known, fails naming the options.
+ */
+int cmd_stack_spec(struct cmd_common *c, struct phys_source *src, bool need_cr3,
+		   struct stack_spec *spec, struct vmet_err *err);
+
+/* The subcommands. */
+int cmd_translate(int argc, char **argv);
+
+#endif
