@@ -212,6 +212,11 @@ void aspace_set_cache(struct aspace *as, bool on)
 	}
 }
 
+void aspace_set_cache_bits(struct aspace *as, unsigned bits)
+{
+	tlb_set_bits(&as->tlb, bits);
+}
+
 uint64_t aspace_table_reads(const struct aspace *as)
 {
 	uint64_t n = 0;

@@ -169,6 +169,12 @@ void aspace_flush(struct aspace *as);
 /* Enable/disable caching down the stack (live mode may want it off). */
 void aspace_set_cache(struct aspace *as, bool on);
 
+/*
+ * Size this space's cache (log2 of sets, see tlb.h): per-process spaces use
+ * TLB_SMALL_BITS so that listing many processes keeps memory small.
+ */
+void aspace_set_cache_bits(struct aspace *as, unsigned bits);
+
 /* Sum of table reads over this space and every space below it. */
 uint64_t aspace_table_reads(const struct aspace *as);
 void aspace_reset_stats(struct aspace *as);
