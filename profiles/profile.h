@@ -80,4 +80,62 @@ int profile_find_for_banner(const char *const *dirs, size_t ndirs,
 			    const char *banner, struct profile **out,
 			    struct vmet_err *err);
 
+/*
+ * Caps on what a profile may hold; a file beyond them is rejected, naming
+ * the cap.  They are far above what a real kernel needs (a 6.1 profile has
+ * a few hundred structs and symbols) and bound the memory a hostile file
+ * can make vmet allocate.
+ */
+#define PROFILE_MAX_LINE	4096		/* bytes in one line, newline excluded */
+#define PROFILE_MAX_FILE	(64u << 20)	/* bytes in one profile file */
+#define PROFILE_MAX_NAME	256		/* bytes in a struct/member/symbol name */
+#define PROFILE_MAX_TEXT	1024		/* bytes in the banner or source (unescaped) */
+#define PROFILE_MAX_STRUCTS	8192
+#define PROFILE_MAX_MEMBERS	4096		/* per struct */
+#define PROFILE_MAX_SYMBOLS	262144
+#define PROFILE_MAX_SIZE	(1ull << 30)	/* bytes in one struct */
+
+/*
+ * Building a profile in memory (the DWARF and ISF producers, tests): an
+ * empty profile, then structs, members and symbols in any order, then
+ * profile_finish(), which validates everything (names, bounds of members
+ * within their struct, bit-field ranges, caps, duplicates) and sorts for
+ * lookup.  Lookups are valid only after profile_finish(); profile_parse()
+ * and profile_load() call it themselves.  After it, structs and symbols are
+ * sorted by name and each struct's members by name.
+ */
+struct profile *profile_new(void);
+/* Replace *field (banner, source or arch of a profile) with a copy of value. */
+int profile_set_text(char **field, const char *value, struct vmet_err *err);
+/* Returns the new struct (owned by p) or NULL with err set. */
+struct profile_struct *profile_add_struct(struct profile *p, const char *name,
+					  uint64_t size, struct vmet_err *err);
+int profile_add_member(struct profile_struct *s, const char *name, uint64_t offset,
+		       uint64_t size, uint8_t bit_offset, uint8_t bit_size,
+		       struct vmet_err *err);
+int profile_add_symbol(struct profile *p, const char *name, uint64_t addr,
+		       struct vmet_err *err);
+int profile_finish(struct profile *p, struct vmet_err *err);
+
+/*
+ * A member's value from a copy of its struct's bytes (buf, len bytes,
+ * little-endian), bit-fields included.  VMET_ELIMIT when the member does
+ * not lie within len, VMET_EUNSUPPORTED when it is wider than 8 bytes or its
+ * size is unknown.
+ */
+int profile_member_value(const struct profile_member *m, const void *buf, size_t len,
+			 uint64_t *val, struct vmet_err *err);
+
+/*
+ * The default profile search path, in order: each directory of
+ * $VMET_PROFILE_DIR (colon-separated), profiles/ next to the running binary
+ * and in its parent (a source-tree build in ./ or in build-X/), and the
+ * installed directory VMET_PROFILE_DATADIR (a compile-time define; default
+ * /usr/local/share/vmet/profiles).  Directories that do not exist are left
+ * out.  Returns the number stored in dirs (at most max); each string is
+ * malloc'd: free them with profile_dirs_free().
+ */
+size_t profile_default_dirs(char **dirs, size_t max);
+void profile_dirs_free(char **dirs, size_t n);
+
 #endif
