@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "cmd/cmd.h"
+#include "live/qemu.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +12,7 @@ const char cmd_common_help[] =
 	"Source options:\n"
 	"  --format FMT       read SOURCE as raw|elf|lime|vmsnap instead of guessing\n"
 	"  --memmap MAP       raw images with holes: START-END@OFFSET[,...]\n"
+	"  --pause            live sources: pause the guest while vmet reads it\n"
 	"Translation options (override what the source records):\n"
 	"  --cr3 X            stage-1 root (guest CR3; PCID bits are ignored)\n"
 	"  --mode M           stage-1 paging: 4, 5, pae, 32 or none\n"
@@ -112,6 +114,9 @@ int cmd_common_option(struct cmd_common *c, int opt, const char *arg)
 	case OPT_PTI:
 		c->pti = true;
 		return 1;
+	case OPT_PAUSE:
+		c->pause = true;
+		return 1;
 	case OPT_JSON:
 		c->json = true;
 		return 1;
@@ -140,6 +145,13 @@ int cmd_open_source(struct cmd_common *c, struct phys_source **src,
 {
 	if (!c->source)
 		return vmet_errf(err, VMET_EINVAL, "no SOURCE given (see --help)");
+	if (qemu_spec_match(c->source)) {
+		struct qemu_opts qo = { .pause = c->pause };
+
+		return qemu_open(c->source, &qo, src, err);
+	}
+	if (c->pause)
+		return vmet_errf(err, VMET_EINVAL, "--pause applies to live sources only (qemu:, qemu-pid:)");
 	return source_open(c->source, &c->sopts, src, err);
 }
 
