@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* VMCB recognition: a real-looking VMCB is found, near misses are not. */
+/* VMCB and vmcs12 recognition: real-looking structures are found, near misses are not. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/svm.h"
+#include "core/vmx.h"
 #include "tests/unit/helper_mem.h"
 
 #define EFER_LME (1ull << 8)
@@ -38,16 +39,17 @@ static void make_vmcb(uint8_t *p)
 static void test_check_accepts_real_layout(void **state)
 {
 	uint8_t p[4096];
-	struct vmcb_info v;
+	struct vmctl v;
 	char why[128];
 
 	(void)state;
 	make_vmcb(p);
 	assert_true(vmcb_check(p, 0x5000, &v, why, sizeof(why)));
 	assert_int_equal(v.pa, 0x5000);
-	assert_int_equal(v.asid, 1);
-	assert_true(v.np);
-	assert_int_equal(v.ncr3, 0x7e9f6000);
+	assert_int_equal(v.id, 1);
+	assert_int_equal(v.kind, VMCTL_VMCB);
+	assert_int_equal(v.s2_type, STAGE2_NPT);
+	assert_int_equal(v.s2_root, 0x7e9f6000);
 	assert_int_equal(v.cr3, 0x10a4e000);
 	assert_int_equal(v.rip, 0xffffffff81e0a1ceull);
 	assert_int_equal(v.mode, PAGING_4LEVEL);
@@ -104,7 +106,7 @@ static void test_check_rejects_near_misses(void **state)
 static void test_scan_finds_only_vmcbs(void **state)
 {
 	struct phys_source *src = mem_source_new(16 << 20);
-	struct vmcb_info *v = NULL;
+	struct vmctl *v = NULL;
 	size_t n = 0;
 	uint8_t p[4096];
 
@@ -120,15 +122,97 @@ static void test_scan_finds_only_vmcbs(void **state)
 	make_vmcb(p);
 	memcpy(p + VMCB_ASID, &(uint32_t){ 2 }, 4);
 	mem_write(src, 0xabc000, p, 4096);
-	assert_int_equal(vmcb_scan(src, &v, &n, 16, NULL, NULL, NULL), 0);
+	assert_int_equal(vmctl_scan(src, &v, &n, 16, NULL, NULL, NULL), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0].pa, 0x345000);
 	assert_int_equal(v[1].pa, 0xabc000);
-	assert_int_equal(v[1].asid, 2);
+	assert_int_equal(v[1].id, 2);
 	free(v);
 	/* the cap is honoured and reported */
-	assert_int_equal(vmcb_scan(src, &v, &n, 1, NULL, NULL, NULL), VMET_ELIMIT);
+	assert_int_equal(vmctl_scan(src, &v, &n, 1, NULL, NULL, NULL), VMET_ELIMIT);
 	assert_int_equal(n, 1);
+	free(v);
+	phys_close(src);
+}
+
+static void put32(uint8_t *p, size_t off, uint32_t v) { memcpy(p + off, &v, 4); }
+
+/* A vmcs12 as KVM leaves it for a 64-bit guest with EPT. */
+static void make_vmcs12(uint8_t *p)
+{
+	memset(p, 0, 4096);
+	put32(p, 0, VMCS12_REVISION);
+	put32(p, VMCS12_LAUNCH_STATE, 1);
+	mutate64(p, VMCS12_EPT_POINTER, 0x1234000 | 6 | (3 << 3) | (1 << 6));
+	mutate64(p, VMCS12_GUEST_EFER, 0xd01);
+	mutate64(p, VMCS12_GUEST_CR0, 0x80050033);
+	mutate64(p, VMCS12_GUEST_CR3, 0x5a5a000);
+	mutate64(p, VMCS12_GUEST_CR4, 0x3726f0);
+	mutate64(p, VMCS12_GUEST_RIP, 0xffffffff81000000ull);
+	put32(p, VMCS12_CPU_BASED_CTL, 0x80000000u | 0x1000);
+	put32(p, VMCS12_SECONDARY_CTL, 0x2 | 0x20);
+	put32(p, VMCS12_VPID, 3);
+}
+
+static void test_vmcs12(void **state)
+{
+	uint8_t p[4096];
+	struct vmctl v;
+	char why[128];
+
+	(void)state;
+	make_vmcs12(p);
+	assert_true(vmcs12_check(p, 0x9000, &v, why, sizeof(why)));
+	assert_int_equal(v.kind, VMCTL_VMCS12);
+	assert_int_equal(v.s2_type, STAGE2_EPT);
+	assert_int_equal(v.s2_root, 0x1234000 | 6 | (3 << 3) | (1 << 6));
+	assert_int_equal(v.s2_mode, PAGING_4LEVEL);
+	assert_int_equal(v.cr3, 0x5a5a000);
+	assert_int_equal(v.id, 3);
+	assert_int_equal(v.mode, PAGING_4LEVEL);
+	/* not a VMCB */
+	assert_false(vmcb_check(p, 0x9000, NULL, why, sizeof(why)));
+
+	/* EPT off: found, without a stage 2 (shadow paging) */
+	put32(p, VMCS12_SECONDARY_CTL, 0);
+	assert_true(vmcs12_check(p, 0x9000, &v, why, sizeof(why)));
+	assert_int_equal(v.s2_type, STAGE2_NONE);
+
+	make_vmcs12(p);
+	mutate64(p, VMCS12_EPT_POINTER, 0x1234000 | 3);	/* invalid memory type */
+	assert_false(vmcs12_check(p, 0, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "EPTP"));
+	make_vmcs12(p);
+	put32(p, 0, 0x11e57ed1);
+	assert_false(vmcs12_check(p, 0, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "revision"));
+	make_vmcs12(p);
+	put32(p, VMCS12_LAUNCH_STATE, 7);
+	assert_false(vmcs12_check(p, 0, NULL, why, sizeof(why)));
+	make_vmcs12(p);
+	mutate64(p, VMCS12_GUEST_CR3, 1ull << 60);
+	assert_false(vmcs12_check(p, 0, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "CR3"));
+}
+
+static void test_scan_both_kinds(void **state)
+{
+	struct phys_source *src = mem_source_new(8 << 20);
+	struct vmctl *v = NULL;
+	size_t n = 0;
+	uint8_t p[4096];
+
+	(void)state;
+	make_vmcs12(p);
+	mem_write(src, 0x200000, p, 4096);
+	make_vmcb(p);
+	mem_write(src, 0x7ff000, p, 4096);
+	assert_int_equal(vmctl_scan(src, &v, &n, 16, NULL, NULL, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].kind, VMCTL_VMCS12);
+	assert_int_equal(v[0].pa, 0x200000);
+	assert_int_equal(v[1].kind, VMCTL_VMCB);
+	assert_int_equal(v[1].pa, 0x7ff000);
 	free(v);
 	phys_close(src);
 }
@@ -139,7 +223,9 @@ int main(void)
 		cmocka_unit_test(test_check_accepts_real_layout),
 		cmocka_unit_test(test_check_rejects_near_misses),
 		cmocka_unit_test(test_scan_finds_only_vmcbs),
+		cmocka_unit_test(test_vmcs12),
+		cmocka_unit_test(test_scan_both_kinds),
 	};
 
-	return cmocka_run_group_tests_name("svm", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("vmctl", tests, NULL, NULL);
 }

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "core/vmctl.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/svm.h"
+#include "core/vmx.h"
+
+const char *vmctl_kind_name(enum vmctl_kind k)
+{
+	switch (k) {
+	case VMCTL_VMCB: return "vmcb";
+	case VMCTL_VMCS12: return "vmcs12";
+	}
+	return "?";
+}
+
+/* Cheap pre-filter on the first bytes, so most pages are never copied. */
+static bool maybe(const uint8_t *head)
+{
+	uint32_t misc2, rev;
+
+	memcpy(&rev, head, 4);
+	memcpy(&misc2, head + VMCB_INTERCEPT_MISC2, 4);
+	return (misc2 & 1) || (rev & 0x7fffffffu) == VMCS12_REVISION;
+}
+
+int vmctl_scan(struct phys_source *src, struct vmctl **out, size_t *n,
+	       size_t max, scan_progress_fn progress, void *ctx,
+	       struct vmet_err *err)
+{
+	struct vmctl *res = NULL;
+	size_t cnt = 0;
+	uint64_t total = phys_total_size(src), done = 0, next_report = 0;
+	uint8_t buf[4096];
+
+	for (size_t r = 0; r < src->nranges; r++) {
+		uint64_t start = (src->ranges[r].start + 4095) & ~4095ull;
+
+		for (uint64_t pa = start; pa + 4096 <= src->ranges[r].end; pa += 4096) {
+			const uint8_t *page = src->ops->map ? src->ops->map(src, pa, 4096) : NULL;
+			struct vmctl v;
+
+			done += 4096;
+			if (progress && done >= next_report) {
+				progress(ctx, done, total);
+				next_report = done + (64ull << 20);
+			}
+			if (!page) {
+				uint8_t head[VMCB_INTERCEPT_MISC2 + 4];
+
+				if (phys_read(src, pa, head, sizeof(head), err))
+					goto fail;
+				if (!maybe(head))
+					continue;
+				if (phys_read(src, pa, buf, sizeof(buf), err))
+					goto fail;
+				page = buf;
+			} else if (!maybe(page)) {
+				continue;
+			}
+			if (!vmcb_check(page, pa, &v, NULL, 0) && !vmcs12_check(page, pa, &v, NULL, 0))
+				continue;
+			if (cnt == max) {
+				*out = res;
+				*n = cnt;
+				return vmet_errf(err, VMET_ELIMIT,
+						 "more than %zu VMCB/VMCS candidates: stopped at 0x%" PRIx64, max, pa);
+			}
+			{
+				struct vmctl *nr = realloc(res, (cnt + 1) * sizeof(*res));
+
+				if (!nr) {
+					free(res);
+					return vmet_errf(err, VMET_ENOMEM, "out of memory");
+				}
+				res = nr;
+			}
+			res[cnt++] = v;
+		}
+	}
+	if (progress)
+		progress(ctx, total, total);
+	*out = res;
+	*n = cnt;
+	return 0;
+fail:
+	free(res);
+	return err ? err->code : VMET_EIO;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Finding a guest hypervisor's control structures in its own memory: AMD
+ * VMCBs (architectural layout) and Intel VMCSs in the layouts that matter
+ * (KVM's vmcs12, which is what a KVM host keeps in a KVM guest's memory for
+ * the guest's own guests).  Each checker accepts a page only when it passes
+ * the consistency checks the processor (or KVM) makes at VM entry, so that
+ * random memory does not yield a false guest; callers then check that a
+ * kernel really lies behind what was found.
+ */
+#ifndef VMET_CORE_VMCTL_H
+#define VMET_CORE_VMCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/phys.h"
+
+enum vmctl_kind {
+	VMCTL_VMCB = 1,		/* AMD SVM VMCB */
+	VMCTL_VMCS12,		/* KVM's vmcs12 (Intel VMX) */
+};
+
+struct vmctl {
+	enum vmctl_kind kind;
+	uint64_t pa;		/* physical address of the structure */
+	uint32_t id;		/* ASID (VMCB) or VPID (VMCS) */
+	enum stage2_type s2_type;	/* STAGE2_NONE: shadow paging */
+	uint64_t s2_root;	/* nCR3 or EPTP */
+	enum paging_mode s2_mode;
+	uint64_t efer, cr0, cr3, cr4, rip;
+	enum paging_mode mode;	/* the guest's paging mode */
+};
+
+const char *vmctl_kind_name(enum vmctl_kind k);
+
+/* Per-layout checkers: true when `page` is plausibly one; else why. */
+bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
+		char *why, size_t whylen);
+bool vmcs12_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
+		  char *why, size_t whylen);
+
+typedef void (*scan_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/*
+ * Scan every 4 KiB page of a source with every checker.  At most `max`
+ * results (VMET_ELIMIT past that, with the first `max` returned).
+ */
+int vmctl_scan(struct phys_source *src, struct vmctl **out, size_t *n,
+	       size_t max, scan_progress_fn progress, void *ctx,
+	       struct vmet_err *err);
+
+#endif
