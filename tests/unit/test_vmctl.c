@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/guests.h"
 #include "core/svm.h"
 #include "core/vmx.h"
 #include "tests/unit/helper_mem.h"
@@ -217,6 +218,47 @@ static void test_scan_both_kinds(void **state)
 	phys_close(src);
 }
 
+static void test_guests_grouping(void **state)
+{
+	struct phys_source *src = mem_source_new(8 << 20);
+	struct guest_list gl;
+	uint8_t p[4096];
+	unsigned path[4];
+
+	(void)state;
+	/* guest A: two vCPUs sharing nCR3 0x7e9f6000 (one with PWT set in nCR3);
+	 * guest B: one vCPU with another nCR3, placed lowest in memory */
+	make_vmcb(p);
+	mem_write(src, 0x300000, p, 4096);
+	mutate64(p, VMCB_NCR3, 0x7e9f6008);
+	mutate64(p, VMCB_CR3, 0x2222000);
+	mem_write(src, 0x500000, p, 4096);
+	make_vmcb(p);
+	mutate64(p, VMCB_NCR3, 0x11111000);
+	mem_write(src, 0x100000, p, 4096);
+	assert_int_equal(guests_discover(src, &gl, NULL, NULL, NULL), 0);
+	assert_int_equal(gl.n, 2);
+	assert_int_equal(gl.g[0].number, 1);
+	assert_int_equal(gl.g[0].s2_root, 0x11111000);
+	assert_int_equal(gl.g[0].nvcpu, 1);
+	assert_int_equal(gl.g[1].number, 2);
+	assert_int_equal(gl.g[1].nvcpu, 2);
+	assert_int_equal(gl.g[1].vcpu[0].pa, 0x300000);
+	assert_int_equal(gl.g[1].vcpu[1].cr3, 0x2222000);
+	guest_list_free(&gl);
+	phys_close(src);
+
+	assert_int_equal(guest_path_parse("2", path, 4), 1);
+	assert_int_equal(path[0], 2);
+	assert_int_equal(guest_path_parse("1/3", path, 4), 2);
+	assert_int_equal(path[1], 3);
+	assert_int_equal(guest_path_parse("0", path, 4), -1);
+	assert_int_equal(guest_path_parse("1/", path, 4), -1);
+	assert_int_equal(guest_path_parse("x", path, 4), -1);
+	assert_int_equal(guest_path_parse("", path, 4), -1);
+	assert_int_equal(guest_path_parse("1/1/1/1/1", path, 4), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_scan_finds_only_vmcbs),
 		cmocka_unit_test(test_vmcs12),
 		cmocka_unit_test(test_scan_both_kinds),
+		cmocka_unit_test(test_guests_grouping),
 	};
 
 	return cmocka_run_group_tests_name("vmctl", tests, NULL, NULL);
