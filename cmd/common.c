@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "cmd/cmd.h"
+#include "cmd/guest.h"
 #include "live/qemu.h"
 
 #include <errno.h>
@@ -13,6 +14,8 @@ const char cmd_common_help[] =
 	"  --format FMT       read SOURCE as raw|elf|lime|vmsnap instead of guessing\n"
 	"  --memmap MAP       raw images with holes: START-END@OFFSET[,...]\n"
 	"  --pause            live sources: pause the guest while vmet reads it\n"
+	"  --guest N          work inside guest N of the guest hypervisor whose memory\n"
+	"                     SOURCE holds (see vmet guests): its EPT/NPT is stage 2\n"
 	"Translation options (override what the source records):\n"
 	"  --cr3 X            stage-1 root (guest CR3; PCID bits are ignored)\n"
 	"  --mode M           stage-1 paging: 4, 5, pae, 32 or none\n"
@@ -160,6 +163,11 @@ int cmd_stack_spec(struct cmd_common *c, struct phys_source *src, bool need_cr3,
 {
 	const struct vcpu_record *rec = vcpu_set_find(&src->vcpus, 0, 0);
 
+	if (c->guest) {
+		struct guest_check chk;
+
+		return cmd_guest_spec(c, src, spec, &chk, err);
+	}
 	memset(spec, 0, sizeof(*spec));
 	spec->phys_bits = c->phys_bits;
 	if (c->s2_type != STAGE2_NONE) {

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "cmd/guest.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "os/linux/linux.h"
+
+const char *guest_trust_name(enum guest_trust t)
+{
+	switch (t) {
+	case GUEST_AGREE: return "agree";
+	case GUEST_NO_HELPER: return "no-helper";
+	case GUEST_DISAGREE: return "DISAGREE";
+	case GUEST_NO_KERNEL: return "no-kernel";
+	}
+	return "?";
+}
+
+static bool long_mode(enum paging_mode m)
+{
+	return m == PAGING_4LEVEL || m == PAGING_5LEVEL;
+}
+
+/* Where does _text sit when entering `lower` with this CR3?  0 on success. */
+static int kernel_text(struct aspace *lower, uint64_t cr3, enum paging_mode mode,
+		       uint64_t *va, uint64_t *pa, struct vmet_err *err)
+{
+	struct aspace *as;
+	int rc;
+
+	if (!long_mode(mode))
+		return vmet_errf(err, VMET_EUNSUPPORTED, "paging mode %s: only 64-bit guests are checked",
+				 paging_mode_name(mode));
+	as = aspace_x86_new(lower, mode, cr3 & 0x000ffffffffff000ull, 0, err);
+	if (!as)
+		return err ? err->code : VMET_ENOMEM;
+	/* Small cache: this space lives for one check. */
+	aspace_set_cache_bits(as, TLB_SMALL_BITS);
+	rc = linux_find_text(as, va, pa, err);
+	aspace_free(as);
+	return rc;
+}
+
+static struct aspace *stage2_space(struct phys_source *src, const struct guest *g,
+				   struct vmet_err *err)
+{
+	struct stack_spec spec = { 0 };
+	struct aspace *top;
+
+	spec.nlevels = 1;
+	spec.level[0].s2_type = g->s2_type;
+	spec.level[0].s2_root = g->s2_root;
+	spec.level[0].s2_mode = g->s2_mode;
+	if (aspace_stack_build(src, &spec, &top, err))
+		return NULL;
+	return top;
+}
+
+int guest_check(struct phys_source *src, const struct guest *g, struct guest_check *out,
+		struct vmet_err *err)
+{
+	struct aspace *s2, *phys;
+	struct vmet_err ctl_err = { 0 };
+	uint64_t va = 0, pa = 0;
+	size_t n_host = 0;
+	bool helper_ok = false;
+
+	memset(out, 0, sizeof(*out));
+	if (g->s2_type == STAGE2_NONE) {
+		out->trust = GUEST_NO_KERNEL;
+		snprintf(out->note, sizeof(out->note),
+			 "no stage 2 (the guest hypervisor uses shadow paging for it): not walkable");
+		return 0;
+	}
+	s2 = stage2_space(src, g, err);
+	if (!s2)
+		return err ? err->code : VMET_EINVAL;
+	phys = s2->lower;
+
+	/* What the guest hypervisor says: any vCPU whose CR3 reaches a kernel. */
+	for (size_t i = 0; i < g->nvcpu && !out->ctl_ok; i++) {
+		out->ctl_cr3 = g->vcpu[i].cr3;
+		out->mode = g->vcpu[i].mode;
+		if (!kernel_text(s2, g->vcpu[i].cr3, g->vcpu[i].mode, &out->text_va, &out->text_pa,
+				 &ctl_err))
+			out->ctl_ok = true;
+	}
+	if (!out->ctl_ok)
+		out->ctl_cr3 = g->vcpu[0].cr3;
+
+	/* What the host side saw: a layer-0 record that reaches a kernel through
+	 * this stage 2 (and not through identity, which would make it the guest
+	 * hypervisor's own CR3) is this guest's. */
+	for (size_t i = 0; i < src->vcpus.n && !helper_ok; i++) {
+		const struct vcpu_record *r = &src->vcpus.v[i];
+		uint64_t hva, hpa;
+
+		if (r->layer != 0 || (r->cr3_origin != VCPU_ORIGIN_HELPER &&
+				      r->cr3_origin != VCPU_ORIGIN_DUMPNOTE))
+			continue;
+		n_host++;
+		if (kernel_text(s2, r->cr3, r->mode, &va, &pa, NULL))
+			continue;
+		if (!kernel_text(phys, r->cr3, r->mode, &hva, &hpa, NULL))
+			continue;	/* ambiguous: also the guest hypervisor's own space */
+		helper_ok = true;
+		out->helper_cr3 = r->cr3;
+		if (!out->ctl_ok)
+			out->mode = r->mode;
+	}
+
+	if (helper_ok && out->ctl_ok && pa == out->text_pa) {
+		out->trust = GUEST_AGREE;
+		out->cr3 = out->helper_cr3;
+		out->cr3_origin = VCPU_ORIGIN_HELPER;
+		snprintf(out->note, sizeof(out->note),
+			 "host-side CR3 0x%" PRIx64 " and %s CR3 0x%" PRIx64 " reach the same kernel "
+			 "(_text at guest-physical 0x%" PRIx64 ")", out->helper_cr3,
+			 vmctl_kind_name(g->kind), out->ctl_cr3, pa);
+	} else if (helper_ok) {
+		out->trust = GUEST_DISAGREE;
+		out->cr3 = out->helper_cr3;
+		out->cr3_origin = VCPU_ORIGIN_HELPER;
+		if (out->ctl_ok)
+			snprintf(out->note, sizeof(out->note),
+				 "%s at 0x%" PRIx64 " gives CR3 0x%" PRIx64 ", which reaches a different kernel "
+				 "image (_text at 0x%" PRIx64 ") than host-side CR3 0x%" PRIx64 " (0x%" PRIx64
+				 "): the guest hypervisor misreports its guest; using the host-side CR3",
+				 vmctl_kind_name(g->kind), g->vcpu[0].pa, out->ctl_cr3, out->text_pa,
+				 out->helper_cr3, pa);
+		else
+			snprintf(out->note, sizeof(out->note),
+				 "%s at 0x%" PRIx64 " gives CR3 0x%" PRIx64 ", which reaches no kernel (%.200s), "
+				 "but host-side CR3 0x%" PRIx64 " does: the guest hypervisor misreports its "
+				 "guest; using the host-side CR3", vmctl_kind_name(g->kind), g->vcpu[0].pa,
+				 out->ctl_cr3, ctl_err.msg, out->helper_cr3);
+		out->text_va = va;
+		out->text_pa = pa;
+	} else if (out->ctl_ok) {
+		out->trust = GUEST_NO_HELPER;
+		out->cr3 = out->ctl_cr3;
+		out->cr3_origin = g->kind == VMCTL_VMCB ? VCPU_ORIGIN_VMCB : VCPU_ORIGIN_VMCS;
+		snprintf(out->note, sizeof(out->note),
+			 "%s CR3 0x%" PRIx64 " reaches a kernel; %s",
+			 vmctl_kind_name(g->kind), out->ctl_cr3,
+			 n_host ? "no host-side record reaches one through this stage 2 (none was "
+				  "sampled while this guest ran): CR3 not confirmed"
+				: "no host-side records to confirm it");
+	} else {
+		out->trust = GUEST_NO_KERNEL;
+		snprintf(out->note, sizeof(out->note),
+			 "no kernel behind %s 0x%" PRIx64 ": its CR3 0x%" PRIx64 " fails (%.200s)%s",
+			 g->s2_type == STAGE2_EPT ? "EPTP" : "nCR3", g->s2_root, out->ctl_cr3,
+			 ctl_err.msg, n_host ? " and no host-side CR3 reaches one either" : "");
+	}
+	aspace_free_stack(s2);
+	return 0;
+}
+
+static void progress(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)ctx;
+	fprintf(stderr, "\rvmet: scanning for VMCB/VMCS: %3u%%", total ? (unsigned)(done * 100 / total) : 100);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+int cmd_guest_spec(struct cmd_common *c, struct phys_source *src, struct stack_spec *spec,
+		   struct guest_check *chk, struct vmet_err *err)
+{
+	unsigned path[STACK_MAX_LEVELS];
+	int depth = guest_path_parse(c->guest, path, STACK_MAX_LEVELS);
+	struct guest_list gl;
+	bool show = !c->quiet && isatty(2);
+	int rc;
+
+	if (depth < 0)
+		return vmet_errf(err, VMET_EINVAL, "--guest: '%s' is not N or N/M (numbers from 1)", c->guest);
+	if (depth > 1)
+		return vmet_errf(err, VMET_EUNSUPPORTED,
+				 "--guest %s: entering a guest's own guests (deeper than one level) is not "
+				 "supported yet", c->guest);
+	if (c->s2_type != STAGE2_NONE)
+		return vmet_errf(err, VMET_EINVAL, "--guest and --eptp/--ncr3 both name a stage 2: give one");
+	rc = guests_discover(src, &gl, show ? progress : NULL, NULL, err);
+	if (rc)
+		return vmet_err_prefix(err, rc, "--guest %s", c->guest);
+	if (path[0] > gl.n) {
+		rc = vmet_errf(err, VMET_ENOTFOUND,
+			       "--guest %u: %zu guest%s found in %s (see vmet guests)%s", path[0], gl.n,
+			       gl.n == 1 ? "" : "s", c->source, gl.truncated ? "; scan truncated" : "");
+		guest_list_free(&gl);
+		return rc;
+	}
+	rc = guest_check(src, &gl.g[path[0] - 1], chk, err);
+	if (!rc && chk->trust == GUEST_NO_KERNEL && !c->have_cr3)
+		rc = vmet_errf(err, VMET_ENOTFOUND, "guest %u: %s", path[0], chk->note);
+	if (!rc) {
+		const struct guest *g = &gl.g[path[0] - 1];
+
+		if (chk->trust == GUEST_DISAGREE)
+			fprintf(stderr, "%s: WARNING: guest %u: %s\n", c->prog, path[0], chk->note);
+		memset(spec, 0, sizeof(*spec));
+		spec->phys_bits = c->phys_bits;
+		spec->nlevels = 1;
+		spec->level[0].s2_type = g->s2_type;
+		spec->level[0].s2_root = g->s2_root;
+		spec->level[0].s2_mode = c->s2_mode > 0 ? (enum paging_mode)c->s2_mode : g->s2_mode;
+		spec->stage1 = true;
+		spec->cr3 = c->have_cr3 ? c->cr3 : chk->cr3;
+		spec->mode = c->mode >= 0 ? (enum paging_mode)c->mode : chk->mode;
+		if (c->pti)
+			spec->x86_flags |= X86_PTI_KERNEL_ROOT;
+	}
+	guest_list_free(&gl);
+	return rc;
+}
