@@ -106,5 +106,6 @@ int cmd_stack_spec(struct cmd_common *c, struct phys_source *src, bool need_cr3,
 int cmd_translate(int argc, char **argv);
 int cmd_guests(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
 
 #endif

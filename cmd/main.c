@@ -15,6 +15,7 @@ static const struct subcommand subcommands[] = {
 	{ "guests", cmd_guests, "list the guests a guest hypervisor runs (VMCB/VMCS), checked" },
 	{ "translate", cmd_translate, "show every table entry behind a virtual or guest-physical address" },
 	{ "profile", cmd_profile, "build, import, show or list kernel profiles" },
+	{ "ps", cmd_ps, "list a Linux guest's processes (like ps -ef)" },
 };
 
 static void usage(FILE *f)

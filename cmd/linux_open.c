@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Open a source and find its Linux kernel: shared by every Linux command. */
+#include "cmd/linux_open.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DIRS (CMD_MAX_PROFILE_DIRS + 8)
+#define PTI_USER_BIT 0x1000ull
+
+const char *linux_method_name(enum linux_locate_method m)
+{
+	switch (m) {
+	case LINUX_LOC_VMCOREINFO: return "vmcoreinfo";
+	case LINUX_LOC_CR3: return "cr3";
+	case LINUX_LOC_SCAN: return "scan";
+	default: return "none";
+	}
+}
+
+void linux_report_print(const struct cmd_common *c, const struct linux_report *r)
+{
+	unsigned kept = r->n < LINUX_REPORT_KEEP ? r->n : LINUX_REPORT_KEEP;
+
+	for (unsigned i = 0; i < kept; i++)
+		cmd_error(c, "warning: %s", r->msg[i]);
+	if (r->n > kept)
+		cmd_error(c, "warning: %u more problem(s) not shown", r->n - kept);
+}
+
+/* Try binding one loaded profile; keeps it on success. */
+static int try_profile(struct linux_session *s, const struct linux_layout *lay,
+		       struct profile *p, const char *path, struct vmet_err *err)
+{
+	int rc = linux_kernel_bind(s->src, s->lower, lay, p, &s->k, err);
+
+	if (rc) {
+		profile_free(p);
+		return rc;
+	}
+	s->prof = p;
+	s->profile_path = strdup(path);
+	return 0;
+}
+
+/* "Linux version RELEASE " for a quick banner filter, from VMCOREINFO. */
+static bool release_prefix(const struct phys_source *src, char *buf, size_t n)
+{
+	size_t len;
+	const char *rel = vmcoreinfo_get(src, "OSRELEASE", &len);
+
+	if (!rel || !len || len > 64)
+		return false;
+	snprintf(buf, n, "Linux version %.*s ", (int)len, rel);
+	return true;
+}
+
+/*
+ * Search the profile directories for the profile that binds.  A scan's hits
+ * name their banner, so the matching file is found by its header; otherwise
+ * every profile whose banner fits is loaded and verified against memory.
+ */
+static int search_dirs(struct linux_session *s, const struct linux_layout *lay,
+		       const char *const *dirs, size_t ndirs, struct vmet_err *err)
+{
+	char prefix[96];
+	bool have_prefix = lay->method == LINUX_LOC_VMCOREINFO &&
+			   release_prefix(s->src, prefix, sizeof(prefix));
+	struct vmet_err last = { 0 };
+	size_t tried = 0;
+	int rc;
+
+	if (lay->method == LINUX_LOC_SCAN) {
+		for (size_t i = 0; i < lay->nhits; i++) {
+			struct profile *p = NULL;
+
+			vmet_err_clear(&last);
+			if (profile_find_for_banner(dirs, ndirs, lay->hits[i].text, &p, &last))
+				continue;
+			tried++;
+			if (!try_profile(s, lay, p, "(matched by banner)", &last))
+				return 0;
+		}
+		return vmet_errf(err, VMET_ENOTFOUND, "%s", last.msg[0] ? last.msg :
+				 "no profile matches a banner found in memory");
+	}
+	for (size_t d = 0; d < ndirs; d++) {
+		char **files = NULL;
+		size_t nf = 0;
+		bool done = false;
+
+		if (profile_list_dir(dirs[d], &files, &nf, NULL))
+			continue;
+		for (size_t i = 0; i < nf; i++) {
+			char *banner = NULL;
+			struct profile *p = NULL;
+
+			if (!done && !profile_read_banner(files[i], &banner, NULL) &&
+			    (!have_prefix || !strncmp(banner, prefix, strlen(prefix))) &&
+			    !profile_load(files[i], &p, &last)) {
+				tried++;
+				vmet_err_clear(&last);
+				done = !try_profile(s, lay, p, files[i], &last);
+			}
+			free(banner);
+			free(files[i]);
+		}
+		free(files);
+		if (done)
+			return 0;
+	}
+	/* Name the banner that is in memory, so the user knows what to build. */
+	{
+		struct linux_banner_hit hit[1];
+		size_t n = 0;
+		uint64_t start = lay->method == LINUX_LOC_CR3 ? lay->text_pa :
+				 lay->phys_base + 0x1000000ull;
+
+		linux_banner_scan(s->lower, start, start + (64ull << 20), hit, 1, &n, NULL);
+		rc = vmet_errf(err, VMET_ENOTFOUND,
+			       "no profile fits this kernel (%zu tried%s%s); the banner in memory is "
+			       "'%s'; build a profile with 'vmet profile build VMLINUX -o FILE' and "
+			       "pass --profile FILE", tried, last.msg[0] ? ", last: " : "", last.msg,
+			       n ? hit[0].text : "(not found near the kernel image)");
+	}
+	return rc;
+}
+
+static int find_kernel(struct cmd_common *c, struct linux_session *s,
+		       const struct linux_locate_opts *o, struct vmet_err *err)
+{
+	struct linux_layout *lay = calloc(1, sizeof(*lay));
+	int rc;
+
+	if (!lay)
+		return vmet_errf(err, VMET_ENOMEM, "out of memory");
+	rc = linux_locate(s->src, s->lower, o, lay, err);
+	if (rc)
+		goto out;
+	if (c->profile) {
+		struct profile *p = NULL;
+
+		rc = profile_load(c->profile, &p, err);
+		if (!rc)
+			rc = try_profile(s, lay, p, c->profile, err);
+	} else {
+		char *defdirs[MAX_DIRS];
+		const char *dirs[MAX_DIRS];
+		size_t nd = 0, ndef;
+
+		for (unsigned i = 0; i < c->nprofile_dirs; i++)
+			dirs[nd++] = c->profile_dirs[i];
+		ndef = profile_default_dirs(defdirs, MAX_DIRS - nd);
+		for (size_t i = 0; i < ndef; i++)
+			dirs[nd++] = defdirs[i];
+		rc = search_dirs(s, lay, dirs, nd, err);
+		profile_dirs_free(defdirs, ndef);
+	}
+	if (rc)
+		vmet_err_prefix(err, rc, "kernel located by %s", linux_method_name(lay->method));
+out:
+	free(lay);
+	return rc;
+}
+
+int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vmet_err *err)
+{
+	struct stack_spec spec, lspec;
+	struct linux_locate_opts o = { 0 };
+	struct vmet_err first = { 0 };
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = cmd_open_source(c, &s->src, err);
+	if (rc)
+		return rc;
+	rc = cmd_stack_spec(c, s->src, false, &spec, err);
+	if (rc)
+		goto fail;
+	/* The kernel's tables live below stage 1: build only the stage-2 part. */
+	lspec = spec;
+	lspec.stage1 = false;
+	rc = aspace_stack_build(s->src, &lspec, &s->lower, err);
+	if (rc)
+		goto fail;
+	o.use_vmcoreinfo = spec.nlevels == 0;
+	o.have_cr3 = spec.stage1;
+	o.cr3 = spec.cr3;
+	if (spec.stage1 && (spec.x86_flags & X86_PTI_KERNEL_ROOT))
+		o.cr3 &= ~PTI_USER_BIT;
+	o.mode = c->mode >= 0 ? (enum paging_mode)c->mode :
+		 spec.stage1 ? spec.mode : PAGING_NONE;
+	o.allow_scan = true;
+	/* Each way of locating the kernel is tried in turn: a VMCOREINFO that
+	 * does not verify must not hide a CR3 that would. */
+	rc = find_kernel(c, s, &o, &first);
+	if (rc && o.use_vmcoreinfo && s->src->vmcoreinfo) {
+		o.use_vmcoreinfo = false;
+		rc = find_kernel(c, s, &o, err);
+		if (rc)
+			vmet_err_prefix(err, rc, "%s; then", first.msg);
+	} else if (rc) {
+		*err = first;
+	}
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	linux_session_close(s);
+	return rc;
+}
+
+void linux_session_close(struct linux_session *s)
+{
+	linux_kernel_close(s->k);
+	profile_free(s->prof);
+	aspace_free_stack(s->lower);
+	if (s->src)
+		phys_close(s->src);
+	free(s->profile_path);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vmet ps: the guest's processes as its kernel knows them, read from
+ * outside: like `ps -ef`, with the credentials, the start time and the CR3
+ * of each address space.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/json.h"
+#include "cmd/linux_open.h"
+
+enum { OPT_TREE = OPT_CMD_BASE, OPT_MAX_CMDLINE, OPT_NO_CMDLINE };
+
+#define MAX_PIDS 256
+#define TREE_MAX_DEPTH 64
+
+struct ps_opts {
+	bool threads, tree, cmdline;
+	int32_t pids[MAX_PIDS];
+	size_t npids;
+};
+
+static void help(void)
+{
+	printf("Usage: vmet ps [OPTIONS] SOURCE\n"
+	       "\n"
+	       "List the processes of the Linux guest in SOURCE, as its kernel records them:\n"
+	       "UID, PID, PPID, thread count, state, start time (seconds after boot), the\n"
+	       "physical address of the address space's top table (CR3) and the command\n"
+	       "line, read through the process's own page tables.  Kernel threads are\n"
+	       "shown as [name].  The kernel is found without help (VMCOREINFO, a vCPU's\n"
+	       "CR3, or a verified banner scan) and checked against the profile.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -p, --pid PID[,PID...]  only these processes (repeatable)\n"
+	       "  -T, --threads           one line per thread (LWP column)\n"
+	       "      --tree              show parent/child relations as a forest\n"
+	       "      --max-cmdline N     read at most N bytes of a command line (default %u)\n"
+	       "      --no-cmdline        do not read command lines (show [name] only)\n"
+	       "Kernel options:\n"
+	       "  --profile FILE     use this profile (else the one whose banner fits)\n"
+	       "  --profile-dir DIR  look for profiles in DIR first (repeatable)\n"
+	       "%s"
+	       "\n"
+	       "Exit status: 0 complete, 1 something could not be read (listed on stderr;\n"
+	       "the rest is still printed), 2 usage error or no kernel found.\n",
+	       LINUX_MAX_CMDLINE, cmd_common_help);
+}
+
+static bool wanted(const struct ps_opts *po, const struct linux_task *t)
+{
+	if (!po->npids)
+		return true;
+	for (size_t i = 0; i < po->npids; i++)
+		if (po->pids[i] == t->tgid || (po->threads && po->pids[i] == t->pid))
+			return true;
+	return false;
+}
+
+static bool parse_pids(struct ps_opts *po, const char *arg)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	bool ok = copy != NULL;
+
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; ok && tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+
+		if (!cmd_parse_u64(tok, &v) || v > INT32_MAX || po->npids >= MAX_PIDS)
+			ok = false;
+		else
+			po->pids[po->npids++] = (int32_t)v;
+	}
+	free(copy);
+	return ok;
+}
+
+/* What CMD shows: the command line, or [comm] for kernel threads and empty ones. */
+static void cmd_text(const struct linux_task *t, char *buf, size_t n, const char **out)
+{
+	if (t->cmdline && t->cmdline_len && !t->kthread) {
+		*out = t->cmdline;
+		return;
+	}
+	snprintf(buf, n, "[%s]", t->comm);
+	*out = buf;
+}
+
+/* Replace control bytes so a hostile name cannot drive the terminal. */
+static void put_safe(const char *s)
+{
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+static void print_header(const struct ps_opts *po)
+{
+	if (po->threads)
+		printf("%-8s %7s %7s %7s %4s S %10s %-12s CMD\n", "UID", "PID", "PPID", "LWP",
+		       "NLWP", "START", "CR3");
+	else
+		printf("%-8s %7s %7s %4s S %10s %-12s CMD\n", "UID", "PID", "PPID", "THR",
+		       "START", "CR3");
+}
+
+static void print_row(const struct ps_opts *po, const struct linux_task *t, int depth)
+{
+	char cr3[24], start[24], uid[16], kbuf[LINUX_COMM_LEN + 3];
+	const char *cmd;
+
+	snprintf(cr3, sizeof(cr3), t->cr3 ? "%" PRIx64 : "-", t->cr3);
+	snprintf(start, sizeof(start), "%" PRIu64 ".%02" PRIu64, t->start_ns / 1000000000u,
+		 t->start_ns % 1000000000u / 10000000u);
+	if (t->uid == UINT32_MAX)
+		snprintf(uid, sizeof(uid), "?");
+	else
+		snprintf(uid, sizeof(uid), "%" PRIu32, t->uid);
+	cmd_text(t, kbuf, sizeof(kbuf), &cmd);
+	if (po->threads)
+		printf("%-8s %7d %7d %7d %4u %c %10s %-12s ", uid, t->tgid, t->ppid, t->pid,
+		       t->nthreads, t->state_char, start, cr3);
+	else
+		printf("%-8s %7d %7d %4u %c %10s %-12s ", uid, t->tgid, t->ppid, t->nthreads,
+		       t->state_char, start, cr3);
+	for (int i = 0; i < depth; i++)
+		fputs(i + 1 == depth ? " \\_ " : "    ", stdout);
+	put_safe(cmd);
+	if (t->cmdline_truncated)
+		fputs(" ...", stdout);
+	putchar('\n');
+}
+
+static void json_task(struct json *j, const struct linux_task *t)
+{
+	json_obj_begin(j);
+	json_ki64(j, "pid", t->tgid);
+	json_ki64(j, "tid", t->pid);
+	json_ki64(j, "ppid", t->ppid);
+	json_ku64(j, "threads", t->nthreads);
+	json_kbool(j, "leader", t->leader);
+	if (t->uid != UINT32_MAX) {
+		json_ku64(j, "uid", t->uid);
+		json_ku64(j, "gid", t->gid);
+		json_ku64(j, "euid", t->euid);
+		json_ku64(j, "egid", t->egid);
+	}
+	json_key(j, "state");
+	json_strn(j, &t->state_char, 1);
+	json_ku64(j, "state_raw", t->state);
+	json_ku64(j, "start_ns", t->start_ns);
+	json_kstr(j, "comm", t->comm);
+	json_key(j, "cmdline");
+	if (t->cmdline && !t->kthread)
+		json_strn(j, t->cmdline, t->cmdline_len);
+	else
+		json_null(j);
+	json_kbool(j, "cmdline_truncated", t->cmdline_truncated);
+	json_kbool(j, "kernel_thread", t->kthread);
+	json_key(j, "cr3");
+	if (t->cr3)
+		json_hex(j, t->cr3);
+	else
+		json_null(j);
+	json_khex(j, "task", t->addr);
+	json_kbool(j, "complete", !t->incomplete);
+	json_obj_end(j);
+}
+
+/* --- tree ------------------------------------------------------------- */
+
+static int cmp_idx_pid(const void *a, const void *b, void *arg)
+{
+	const struct linux_task *t = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (t[x].tgid > t[y].tgid) - (t[x].tgid < t[y].tgid);
+}
+
+/* Children printed depth-first; `done` guards against parent cycles in memory. */
+static void tree_print(const struct ps_opts *po, const struct linux_task_list *l,
+		       const size_t *order, bool *done, size_t at, int depth)
+{
+	const struct linux_task *t = &l->t[order[at]];
+
+	done[at] = true;
+	print_row(po, t, depth > TREE_MAX_DEPTH ? TREE_MAX_DEPTH : depth);
+	for (size_t i = 0; i < l->n; i++)
+		if (!done[i] && l->t[order[i]].ppid == t->tgid && l->t[order[i]].leader &&
+		    wanted(po, &l->t[order[i]]))
+			tree_print(po, l, order, done, i, depth + 1);
+}
+
+static void print_tree(const struct ps_opts *po, const struct linux_task_list *l)
+{
+	size_t *order = malloc((l->n + 1) * sizeof(*order));
+	bool *done = calloc(l->n + 1, sizeof(*done));
+
+	if (!order || !done) {
+		free(order);
+		free(done);
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		order[i] = i;
+	qsort_r(order, l->n, sizeof(*order), cmp_idx_pid, l->t);
+	/* Roots: leaders whose parent is not listed (PID 0's children, orphans). */
+	for (size_t i = 0; i < l->n; i++) {
+		const struct linux_task *t = &l->t[order[i]];
+		bool parent_listed = false;
+
+		if (done[i] || !t->leader || !wanted(po, t))
+			continue;
+		for (size_t k = 0; k < l->n && !parent_listed; k++)
+			parent_listed = l->t[k].leader && l->t[k].tgid == t->ppid &&
+					t->ppid != t->tgid && wanted(po, &l->t[k]);
+		if (!parent_listed)
+			tree_print(po, l, order, done, i, 0);
+	}
+	/* Whatever a parent cycle kept from the roots is still shown. */
+	for (size_t i = 0; i < l->n; i++)
+		if (!done[i] && l->t[order[i]].leader && wanted(po, &l->t[order[i]]))
+			tree_print(po, l, order, done, i, 0);
+	free(order);
+	free(done);
+}
+
+int cmd_ps(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CMD_COMMON_LONGOPTS,
+		{ "pid", required_argument, 0, 'p' },
+		{ "threads", no_argument, 0, 'T' },
+		{ "tree", no_argument, 0, OPT_TREE },
+		{ "max-cmdline", required_argument, 0, OPT_MAX_CMDLINE },
+		{ "no-cmdline", no_argument, 0, OPT_NO_CMDLINE },
+		{ 0, 0, 0, 0 }
+	};
+	struct ps_opts po = { .cmdline = true };
+	struct cmd_common c;
+	struct linux_session s;
+	struct linux_task_list tl;
+	struct linux_report *rep;
+	struct vmet_err err = { 0 };
+	uint64_t max_cmdline = LINUX_MAX_CMDLINE;
+	unsigned flags;
+	int opt, status = EXIT_OK;
+
+	cmd_common_init(&c, "vmet ps");
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "p:T", longopts, NULL)) != -1) {
+		int r;
+
+		switch (opt) {
+		case OPT_HELP:
+			help();
+			return EXIT_OK;
+		case 'p':
+			if (!parse_pids(&po, optarg)) {
+				cmd_error(&c, "-p: '%s' is not a list of PIDs (at most %d)", optarg, MAX_PIDS);
+				return EXIT_USAGE;
+			}
+			continue;
+		case 'T':
+			po.threads = true;
+			continue;
+		case OPT_TREE:
+			po.tree = true;
+			continue;
+		case OPT_NO_CMDLINE:
+			po.cmdline = false;
+			continue;
+		case OPT_MAX_CMDLINE:
+			if (!cmd_parse_u64(optarg, &max_cmdline) || max_cmdline < 1 ||
+			    max_cmdline > (64u << 20)) {
+				cmd_error(&c, "--max-cmdline: '%s' must be 1..67108864", optarg);
+				return EXIT_USAGE;
+			}
+			continue;
+		}
+		r = cmd_common_option(&c, opt, optarg);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r == 0) {
+			fprintf(stderr, "Try 'vmet ps --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		cmd_error(&c, "need exactly one SOURCE (see --help)");
+		return EXIT_USAGE;
+	}
+	c.source = argv[optind];
+	if (linux_session_open(&c, &s, &err)) {
+		cmd_error(&c, "%s", err.msg);
+		return EXIT_USAGE;
+	}
+	s.k->max_cmdline = (size_t)max_cmdline;
+	rep = calloc(1, sizeof(*rep));
+	if (!rep) {
+		linux_session_close(&s);
+		cmd_error(&c, "out of memory");
+		return EXIT_USAGE;
+	}
+	flags = (po.threads ? LINUX_TASKS_THREADS : 0) | (po.cmdline ? LINUX_TASKS_CMDLINE : 0);
+	if (linux_tasks(s.k, flags, &tl, rep, &err)) {
+		cmd_error(&c, "%s", err.msg);
+		linux_report_print(&c, rep);
+		free(rep);
+		linux_session_close(&s);
+		return EXIT_INCOMPLETE;
+	}
+	if (tl.incomplete || rep->n)
+		status = EXIT_INCOMPLETE;
+	if (c.json) {
+		struct json j;
+		unsigned kept = rep->n < LINUX_REPORT_KEEP ? rep->n : LINUX_REPORT_KEEP;
+
+		json_init(&j, stdout, true);
+		json_obj_begin(&j);
+		json_kstr(&j, "source", s.src->description ? s.src->description : c.source);
+		json_key(&j, "kernel");
+		json_obj_begin(&j);
+		json_kstr(&j, "banner", s.prof->banner);
+		json_kstr(&j, "profile", s.profile_path);
+		json_kstr(&j, "located_by", linux_method_name(s.k->method));
+		json_khex(&j, "kaslr_slide", s.k->slide);
+		json_khex(&j, "phys_base", s.k->phys_base);
+		json_khex(&j, "root", s.k->root);
+		json_obj_end(&j);
+		json_key(&j, "tasks");
+		json_arr_begin(&j);
+		for (size_t i = 0; i < tl.n; i++)
+			if (wanted(&po, &tl.t[i]))
+				json_task(&j, &tl.t[i]);
+		json_arr_end(&j);
+		json_kbool(&j, "complete", status == EXIT_OK);
+		json_key(&j, "problems");
+		json_arr_begin(&j);
+		for (unsigned i = 0; i < kept; i++)
+			json_str(&j, rep->msg[i]);
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_end(&j);
+	} else {
+		print_header(&po);
+		if (po.tree && !po.threads)
+			print_tree(&po, &tl);
+		else
+			for (size_t i = 0; i < tl.n; i++)
+				if (wanted(&po, &tl.t[i]))
+					print_row(&po, &tl.t[i], 0);
+	}
+	if (!c.quiet)
+		linux_report_print(&c, rep);
+	if (status != EXIT_OK && !c.quiet)
+		cmd_error(&c, "listing incomplete: %u problem(s)", rep->n);
+	linux_task_list_free(&tl);
+	free(rep);
+	linux_session_close(&s);
+	return status;
+}
