@@ -751,8 +751,7 @@ int profile_parse(const char *text, size_t len, const char *origin,
 	return 0;
 }
 
-/* Read a whole regular file of at most max bytes. */
-static int slurp(const char *path, size_t max, char **data, size_t *len,
+int profile_read_file(const char *path, size_t max, char **data, size_t *len,
 		 struct vmet_err *err)
 {
 	struct stat st;
@@ -806,7 +805,7 @@ int profile_load(const char *path, struct profile **out, struct vmet_err *err)
 	int rc;
 
 	*out = NULL;
-	rc = slurp(path, PROFILE_MAX_FILE, &data, &len, err);
+	rc = profile_read_file(path, PROFILE_MAX_FILE, &data, &len, err);
 	if (rc)
 		return rc;
 	rc = profile_parse(data, len, path, out, err);
@@ -1035,11 +1034,7 @@ int profile_member_value(const struct profile_member *m, const void *buf, size_t
 
 /* ---- finding a profile by banner --------------------------------------- */
 
-/*
- * The banner of a profile file, reading only its header: lines up to and
- * including 'banner'.  Returns 0 with *banner set, or an error.
- */
-static int read_banner(const char *path, char **banner, struct vmet_err *err)
+int profile_read_banner(const char *path, char **banner, struct vmet_err *err)
 {
 	FILE *f = fopen(path, "re");
 	char *line = malloc(PROFILE_MAX_LINE + 2);
@@ -1061,10 +1056,8 @@ static int read_banner(const char *path, char **banner, struct vmet_err *err)
 	while (!ps.have_banner && ps.line < 64) {
 		size_t n;
 
-		if (!fgets(line, PROFILE_MAX_LINE + 2, f)) {
-			rc = vmet_errf(err, VMET_EFORMAT, "%s: no 'banner' line in the header", path);
-			goto out;
-		}
+		if (!fgets(line, PROFILE_MAX_LINE + 2, f))
+			break;
 		ps.line++;
 		n = strlen(line);
 		if (n && line[n - 1] == '\n')
@@ -1074,10 +1067,12 @@ static int read_banner(const char *path, char **banner, struct vmet_err *err)
 				  PROFILE_MAX_LINE);
 			goto out;
 		}
+		if (strlen(line) != n) {
+			rc = perr(&ps, err, VMET_EFORMAT, "NUL byte in the line");
+			goto out;
+		}
 		if ((rc = parse_line(&ps, line, n, err)))
 			goto out;
-		if (ps.in_body)
-			break;
 	}
 	if (!ps.have_banner) {
 		rc = vmet_errf(err, VMET_EFORMAT, "%s: no 'banner' line in the header", path);
@@ -1100,6 +1095,46 @@ static int filter_vmprof(const struct dirent *d)
 	return d->d_name[0] != '.' && n > 7 && !strcmp(d->d_name + n - 7, ".vmprof");
 }
 
+int profile_list_dir(const char *dir, char ***files, size_t *n, struct vmet_err *err)
+{
+	struct dirent **ents = NULL;
+	char **out;
+	int ne = scandir(dir, &ents, filter_vmprof, alphasort);
+	size_t k = 0;
+	int rc = 0;
+
+	*files = NULL;
+	*n = 0;
+	if (ne < 0)
+		return errno == ENOENT ? 0 : vmet_errf(err, VMET_EIO, "%s: %s", dir,
+						       strerror(errno));
+	out = calloc((size_t)ne + 1, sizeof(*out));
+	for (int i = 0; i < ne; i++) {
+		if (out && !rc) {
+			size_t l = strlen(dir) + strlen(ents[i]->d_name) + 2;
+
+			out[k] = malloc(l);
+			if (out[k]) {
+				snprintf(out[k], l, "%s/%s", dir, ents[i]->d_name);
+				k++;
+			} else {
+				rc = VMET_ENOMEM;
+			}
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	if (!out || rc) {
+		for (size_t i = 0; out && i < k; i++)
+			free(out[i]);
+		free(out);
+		return vmet_errf(err, VMET_ENOMEM, "out of memory listing %s", dir);
+	}
+	*files = out;
+	*n = k;
+	return 0;
+}
+
 int profile_find_for_banner(const char *const *dirs, size_t ndirs,
 			    const char *banner, struct profile **out,
 			    struct vmet_err *err)
@@ -1108,56 +1143,45 @@ int profile_find_for_banner(const char *const *dirs, size_t ndirs,
 	char firstbad[VMET_ERR_MSG_MAX] = "";
 	char where[256] = "";
 	size_t wl = 0;
+	int rc = VMET_ENOTFOUND;
 
 	*out = NULL;
 	/* The caller may pass linux_banner as stored, with its newline. */
 	while (blen && (banner[blen - 1] == '\n' || banner[blen - 1] == '\r'))
 		blen--;
-	for (size_t i = 0; i < ndirs; i++) {
-		struct dirent **ents = NULL;
-		int n = scandir(dirs[i], &ents, filter_vmprof, alphasort);
+	for (size_t i = 0; i < ndirs && rc == VMET_ENOTFOUND; i++) {
+		char **files = NULL;
+		size_t nf = 0;
+		struct vmet_err e2 = { 0 };
 
 		if (wl < sizeof(where))
 			wl += (size_t)snprintf(where + wl, sizeof(where) - wl, "%s%s",
 					       wl ? ", " : "", dirs[i]);
-		if (n < 0)
+		if (profile_list_dir(dirs[i], &files, &nf, &e2)) {
+			if (!bad++)
+				snprintf(firstbad, sizeof(firstbad), "%s", e2.msg);
 			continue;
-		for (int k = 0; k < n; k++) {
-			char path[PATH_MAX];
-			char *b = NULL;
-			struct vmet_err e2 = { 0 };
-			bool match;
-
-			if (*out || snprintf(path, sizeof(path), "%s/%s", dirs[i],
-					     ents[k]->d_name) >= (int)sizeof(path)) {
-				free(ents[k]);
-				continue;
-			}
-			checked++;
-			if (read_banner(path, &b, &e2)) {
-				if (!bad++)
-					snprintf(firstbad, sizeof(firstbad), "%s", e2.msg);
-				free(ents[k]);
-				continue;
-			}
-			match = strlen(b) == blen && !memcmp(b, banner, blen);
-			free(b);
-			if (match) {
-				int rc = profile_load(path, out, err);
-
-				if (rc) {
-					for (int r = k; r < n; r++)
-						free(ents[r]);
-					free(ents);
-					return rc;
-				}
-			}
-			free(ents[k]);
 		}
-		free(ents);
-		if (*out)
-			return 0;
+		for (size_t k = 0; k < nf; k++) {
+			char *b = NULL;
+
+			if (rc == VMET_ENOTFOUND) {
+				checked++;
+				vmet_err_clear(&e2);
+				if (profile_read_banner(files[k], &b, &e2)) {
+					if (!bad++)
+						snprintf(firstbad, sizeof(firstbad), "%s", e2.msg);
+				} else if (strlen(b) == blen && !memcmp(b, banner, blen)) {
+					rc = profile_load(files[k], out, err);
+				}
+				free(b);
+			}
+			free(files[k]);
+		}
+		free(files);
 	}
+	if (rc != VMET_ENOTFOUND)
+		return rc;
 	return vmet_errf(err, VMET_ENOTFOUND,
 			 "no profile for the kernel banner found in memory \"%.*s\" "
 			 "(%zu profile(s) checked in %s%s%s; build one with "

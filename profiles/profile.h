@@ -81,6 +81,23 @@ int profile_find_for_banner(const char *const *dirs, size_t ndirs,
 			    struct vmet_err *err);
 
 /*
+ * The *.vmprof files of dir (full paths, sorted by name, malloc'd: free each
+ * and the array).  A directory that does not exist holds none; one that
+ * cannot be read is an error.
+ */
+int profile_list_dir(const char *dir, char ***files, size_t *n, struct vmet_err *err);
+/* The banner of a profile file, reading only its header lines. */
+int profile_read_banner(const char *path, char **banner, struct vmet_err *err);
+
+/*
+ * Read a whole regular file of at most max bytes into a malloc'd buffer
+ * (NUL-terminated; *len excludes the NUL), for the loaders of profiles
+ * and of the files profiles are made from.
+ */
+int profile_read_file(const char *path, size_t max, char **data, size_t *len,
+		      struct vmet_err *err);
+
+/*
  * Caps on what a profile may hold; a file beyond them is rejected, naming
  * the cap.  They are far above what a real kernel needs (a 6.1 profile has
  * a few hundred structs and symbols) and bound the memory a hostile file
