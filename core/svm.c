@@ -40,6 +40,24 @@ bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 	if (!(rd32(page, VMCB_INTERCEPT_MISC2) & 1))
 		return reject(why, whylen, "VMRUN not intercepted (misc2 0x%" PRIx64 ")",
 			      rd32(page, VMCB_INTERCEPT_MISC2));
+	/* Control-area fields whose format is fixed: reserved bytes are zero,
+	 * the permission-map bases are page aligned (and set: no real
+	 * hypervisor runs a guest without I/O and MSR intercept maps), the TLB
+	 * control byte takes one of its four defined values. */
+	for (size_t off = VMCB_RESERVED1; off < VMCB_RESERVED1_END; off += 4)
+		if (rd32(page, off))
+			return reject(why, whylen, "reserved control-area bytes at 0x%" PRIx64 " are not zero", off);
+	if ((rd64(page, VMCB_IOPM_BASE) & 0xfff) || !rd64(page, VMCB_IOPM_BASE) ||
+	    (rd64(page, VMCB_MSRPM_BASE) & 0xfff) || !rd64(page, VMCB_MSRPM_BASE))
+		return reject(why, whylen, "IOPM/MSRPM base not a page address (IOPM 0x%" PRIx64 ")",
+			      rd64(page, VMCB_IOPM_BASE));
+	switch (page[VMCB_TLB_CONTROL]) {
+	case 0: case 1: case 3: case 7:
+		break;
+	default:
+		return reject(why, whylen, "TLB control 0x%" PRIx64 " is not a defined value",
+			      page[VMCB_TLB_CONTROL]);
+	}
 	v.efer = rd64(page, VMCB_EFER);
 	if (!(v.efer & EFER_SVME))
 		return reject(why, whylen, "EFER.SVME clear (EFER 0x%" PRIx64 ")", v.efer);
@@ -77,6 +95,9 @@ bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 		v.s2_mode = PAGING_4LEVEL;
 		if (v.s2_root >> 52)
 			return reject(why, whylen, "nCR3 bits 63:52 set (nCR3 0x%" PRIx64 ")", v.s2_root);
+		if (v.s2_root & 0xfe7)
+			return reject(why, whylen, "nCR3 0x%" PRIx64 " has bits set below the table address "
+				      "other than PWT/PCD", v.s2_root);
 		if (!(v.s2_root & ~0xfffull))
 			return reject(why, whylen, "nested paging enabled with nCR3 0x%" PRIx64, v.s2_root);
 	}

@@ -21,7 +21,12 @@
 
 /* Offsets within the VMCB page. */
 #define VMCB_INTERCEPT_MISC2	0x010	/* u32; bit 0 = VMRUN */
+#define VMCB_RESERVED1		0x018	/* 0x018-0x03b: reserved, zero */
+#define VMCB_RESERVED1_END	0x03c
+#define VMCB_IOPM_BASE		0x040	/* u64, page aligned */
+#define VMCB_MSRPM_BASE		0x048	/* u64, page aligned */
 #define VMCB_ASID		0x058	/* u32 */
+#define VMCB_TLB_CONTROL	0x05c	/* u8: 0, 1, 3 or 7 */
 #define VMCB_EXITCODE		0x070	/* u64 */
 #define VMCB_NESTED_CTL		0x090	/* u64; bit 0 = NP_ENABLE */
 #define VMCB_NCR3		0x0b0	/* u64 */

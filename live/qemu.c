@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "live/qemu_regs.h"
@@ -206,6 +207,37 @@ static const struct phys_source_ops qemu_ops = {
 	.close = qemu_close,
 };
 
+/*
+ * Sample every vCPU's registers n times, 20 ms apart, keeping each distinct
+ * (vCPU, CR3) once: the monitor shows whichever mode the vCPU is in.
+ */
+static int sample_registers(struct qmp *q, unsigned n, struct vcpu_set *out, struct vmet_err *err)
+{
+	for (unsigned k = 0; k < n; k++) {
+		struct vcpu_set now = { 0 };
+		int rc = qemu_read_registers(q, &now, err);
+
+		if (rc) {
+			vcpu_set_free(&now);
+			return rc;
+		}
+		for (size_t i = 0; i < now.n; i++) {
+			bool seen = false;
+
+			for (size_t j = 0; j < out->n && !seen; j++)
+				seen = out->v[j].vcpu == now.v[i].vcpu && out->v[j].cr3 == now.v[i].cr3;
+			if (!seen && vcpu_set_add(out, &now.v[i])) {
+				vcpu_set_free(&now);
+				return vmet_errf(err, VMET_ENOMEM, "out of memory");
+			}
+		}
+		vcpu_set_free(&now);
+		if (k + 1 < n)
+			nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	}
+	return 0;
+}
+
 /* RAM block size from `info ramblock` (its "Total" column). */
 static int ramblock_total(struct qmp *q, const char *block, uint64_t *total, struct vmet_err *err)
 {
@@ -300,8 +332,13 @@ int qemu_open(const char *spec, const struct qemu_opts *opts,
 			      &qp->qmp, err);
 		if (rc)
 			goto fail;
+		rc = sample_registers(qp->qmp, opts && opts->samples ? opts->samples : 1, &src->vcpus, err);
+		if (rc)
+			goto fail;
 		if (opts && opts->pause) {
 			rc = qemu_pause(src, true, err);
+			if (!rc)
+				rc = sample_registers(qp->qmp, 1, &src->vcpus, err);
 			if (rc)
 				goto fail;
 		}
@@ -316,9 +353,6 @@ int qemu_open(const char *spec, const struct qemu_opts *opts,
 				goto fail;
 			keep_main_block(qp->rr, &qp->nrr);
 		}
-		rc = qemu_read_registers(qp->qmp, &src->vcpus, err);
-		if (rc)
-			goto fail;
 	}
 	if (by_pid) {
 		char *end, path[64];

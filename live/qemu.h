@@ -24,6 +24,13 @@
 struct qemu_opts {
 	bool pause;		/* stop the guest while vmet reads (resumed on close) */
 	int qmp_timeout_ms;
+	/*
+	 * How many times to sample the vCPU registers (distinct CR3s kept).
+	 * While a nested guest runs, the monitor shows the nested guest's
+	 * registers, and otherwise the host VM's: several samples taken while
+	 * the machine runs catch both.  0 = 1.
+	 */
+	unsigned samples;
 };
 
 /* True when spec names a live QEMU source. */

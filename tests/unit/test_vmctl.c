@@ -35,6 +35,8 @@ static void make_vmcb(uint8_t *p)
 	memcpy(p + VMCB_CR3, &cr3, 8);
 	memcpy(p + VMCB_CR4, &cr4, 8);
 	memcpy(p + VMCB_RIP, &rip, 8);
+	memcpy(p + VMCB_IOPM_BASE, &(uint64_t){ 0x3a0000 }, 8);
+	memcpy(p + VMCB_MSRPM_BASE, &(uint64_t){ 0x3a4000 }, 8);
 }
 
 static void test_check_accepts_real_layout(void **state)
@@ -97,6 +99,26 @@ static void test_check_rejects_near_misses(void **state)
 	mutate64(p, VMCB_CR4, 0);	/* long mode without PAE */
 	assert_false(vmcb_check(p, 0, NULL, why, sizeof(why)));
 	assert_non_null(strstr(why, "LMA"));
+
+	make_vmcb(p);
+	mutate64(p, 0x20, 0xffff888004c3e000ull);	/* kernel data in the reserved bytes */
+	assert_false(vmcb_check(p, 0, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "reserved control-area"));
+
+	make_vmcb(p);
+	mutate64(p, VMCB_IOPM_BASE, 0x3a0010);
+	assert_false(vmcb_check(p, 0, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "IOPM"));
+
+	make_vmcb(p);
+	p[VMCB_TLB_CONTROL] = 2;
+	assert_false(vmcb_check(p, 0, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "TLB control"));
+
+	make_vmcb(p);
+	mutate64(p, VMCB_NCR3, 0x102d);
+	assert_false(vmcb_check(p, 0, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "nCR3"));
 
 	/* A host-save area: state-save layout with an empty control area. */
 	make_vmcb(p);
