@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "formats/vmsnap.h"
+#include "live/qemu.h"
 
 #define LIME_MAGIC_BYTES "EMiL"	/* 0x4C694D45 stored little-endian */
 
@@ -44,14 +45,31 @@ const char *source_sniff(const char *path, struct vmet_err *err)
 	return "raw";
 }
 
-int source_open(const char *spec, const struct source_opts *opts,
-		struct phys_source **out, struct vmet_err *err)
+static source_wrap_fn wrap_fn;
+static void *wrap_ctx;
+
+void source_set_wrapper(source_wrap_fn fn, void *ctx)
+{
+	wrap_fn = fn;
+	wrap_ctx = ctx;
+}
+
+static int open_format(const char *spec, const struct source_opts *opts,
+		       struct phys_source **out, struct vmet_err *err)
 {
 	const char *memmap = opts ? opts->memmap : NULL;
 	const char *format = opts ? opts->format : NULL;
 
 	if (!spec || !*spec)
 		return vmet_errf(err, VMET_EINVAL, "no source given");
+	if (qemu_spec_match(spec)) {
+		struct qemu_opts qo = { 0 };
+
+		if (format || memmap)
+			return vmet_errf(err, VMET_EINVAL, "--format and --memmap apply to files, "
+					 "not to the live source %s", spec);
+		return qemu_open(spec, &qo, out, err);
+	}
 	if (!format)
 		format = memmap ? "raw" : source_sniff(spec, err);
 	if (!format)
@@ -70,6 +88,23 @@ int source_open(const char *spec, const struct source_opts *opts,
 		return vmsnap_open(spec, out, err);
 	return vmet_errf(err, VMET_EUNSUPPORTED,
 			 "source format '%s' is not one of raw, elf, lime, vmsnap", format);
+}
+
+int source_open(const char *spec, const struct source_opts *opts,
+		struct phys_source **out, struct vmet_err *err)
+{
+	struct phys_source *src;
+	int rc = open_format(spec, opts, &src, err);
+
+	if (rc || !wrap_fn) {
+		if (!rc)
+			*out = src;
+		return rc;
+	}
+	rc = wrap_fn(wrap_ctx, src, out, err);
+	if (rc)
+		phys_close(src);
+	return rc;
 }
 
 /* --- mapped files ------------------------------------------------------ */

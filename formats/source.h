@@ -24,6 +24,16 @@ int source_open(const char *spec, const struct source_opts *opts,
 		struct phys_source **out, struct vmet_err *err);
 
 /*
+ * A hook applied to every source source_open() returns: the wrapper gets
+ * the opened source and returns the one handed to the caller (taking
+ * ownership of the first).  `vmet dump --pages-for` installs the page
+ * recorder (formats/record.h) this way; NULL removes it.
+ */
+typedef int (*source_wrap_fn)(void *ctx, struct phys_source *inner,
+			      struct phys_source **out, struct vmet_err *err);
+void source_set_wrapper(source_wrap_fn fn, void *ctx);
+
+/*
  * The format source_open() would choose for a file from its first bytes:
  * "vmsnap", "elf", "lime" or "raw".  NULL with err filled when the file
  * cannot be read.
