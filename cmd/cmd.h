@@ -107,6 +107,7 @@ int cmd_translate(int argc, char **argv);
 int cmd_guests(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
+int cmd_netstat(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 

@@ -16,6 +16,7 @@ static const struct subcommand subcommands[] = {
 	{ "translate", cmd_translate, "show every table entry behind a virtual or guest-physical address" },
 	{ "profile", cmd_profile, "build, import, show or list kernel profiles" },
 	{ "ps", cmd_ps, "list a Linux guest's processes (like ps -ef)" },
+	{ "netstat", cmd_netstat, "list a Linux guest's sockets and their owners (like netstat -tunap)" },
 	{ "dump", cmd_dump, "write a source as a vmet snapshot (or a raw image)" },
 	{ "info", cmd_info, "what a source is: format, memory map, vCPU records, metadata, digest" },
 };
