@@ -1009,7 +1009,9 @@ int profile_member_value(const struct profile_member *m, const void *buf, size_t
 	unsigned char b[9] = { 0 };
 	uint64_t v = 0;
 
-	if (!m->size || m->size > (m->bit_size ? 9u : 8u))
+	if (!m->size || m->size > (m->bit_size ? 9u : 8u) || m->bit_size > 64 ||
+	    m->bit_offset > 7 ||
+	    (m->bit_size && m->size != ((uint64_t)m->bit_offset + m->bit_size + 7) / 8))
 		return vmet_errf(err, VMET_EUNSUPPORTED,
 				 "member %s: size %" PRIu64 " is not a readable integer",
 				 m->name, m->size);
