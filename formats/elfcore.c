@@ -245,6 +245,11 @@ static int parse(Elf *elf, const struct mapped_file *mf, struct file_segment **s
 	if (!phnum)
 		return vmet_errf(err, VMET_EFORMAT, "%s: no program headers (e_phnum = 0): no memory",
 				 path);
+	/* libelf quietly clamps the count to what fits in the file: a forged
+	 * e_phnum must be an error, not a shorter list. */
+	if (eh.e_phnum != PN_XNUM && phnum != eh.e_phnum)
+		return vmet_errf(err, VMET_EFORMAT, "%s: e_phnum says %u program headers but only %zu "
+				 "fit in the file (truncated or forged header)", path, eh.e_phnum, phnum);
 	if (phnum > ELF_MAX_PHDRS || eh.e_phoff > mf->size ||
 	    (uint64_t)phnum * eh.e_phentsize > mf->size - eh.e_phoff)
 		return vmet_errf(err, VMET_EFORMAT, "%s: %zu program headers of %u bytes at e_phoff 0x%"
