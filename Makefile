@@ -32,6 +32,8 @@ CMD_SRCS  := $(sort $(wildcard cmd/*.c))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_HELPER_SRCS := $(sort $(wildcard tests/unit/helper_*.c))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILDDIR)/%.o)
 CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILDDIR)/%.o)
@@ -46,7 +48,7 @@ else
 VMET_BIN  := $(BUILDDIR)/vmet
 endif
 
-.PHONY: all check check-unit check-e2e asan bench install clean testbed
+.PHONY: all check check-unit check-e2e asan bench fuzz install clean testbed
 all: $(VMET_BIN)
 
 $(BUILDDIR)/%.o: %.c
@@ -80,6 +82,17 @@ asan:
 
 bench: $(BENCH_BINS) $(VMET_BIN)
 	@VMET=$(abspath $(VMET_BIN)) bench/run.sh $(BENCH_BINS)
+
+# libFuzzer harnesses: the library rebuilt with clang, coverage and ASan+UBSan.
+fuzz:
+	$(MAKE) BUILDDIR=build-fuzz CC=clang SANITIZE=1 \
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" fuzz-bins
+	tests/fuzz/run.sh $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/tests/fuzz/%)
+
+fuzz-bins: $(FUZZ_SRCS:%.c=$(BUILDDIR)/%)
+
+$(BUILDDIR)/tests/fuzz/fuzz_%: $(BUILDDIR)/tests/fuzz/fuzz_%.o $(LIB)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
 
 testbed:
 	tests/guest/testbed.sh

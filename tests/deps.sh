@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(
 	# build
-	make gcc clang pkg-config
+	make gcc clang pkg-config libclang-rt-14-dev
 	libelf-dev libdw-dev zlib1g-dev libssl-dev
 	# unit tests
 	libcmocka-dev
