@@ -292,9 +292,20 @@ static int load_ranges(struct phys_source *src, struct vmsnap_priv *vp, struct v
 	r = calloc(n, sizeof(*r));
 	if (!r)
 		return vmet_errf(err, VMET_ENOMEM, "out of memory for %" PRIu64 " ranges", n);
+	/* The format stores them sorted; checked here so that the message can
+	 * name the entry's offset. */
 	for (uint64_t i = 0; i < n; i++) {
 		r[i].start = rd64(p + i * VMSNAP_RANGE_SIZE);
 		r[i].end = rd64(p + i * VMSNAP_RANGE_SIZE + 8);
+		if (r[i].end <= r[i].start || (i && r[i].start < r[i - 1].end)) {
+			uint64_t s = r[i].start, e = r[i].end;
+
+			free(r);
+			return vmet_errf(err, VMET_EFORMAT, "%s: RANGES entry %" PRIu64 " at file offset 0x%"
+					 PRIx64 " [0x%" PRIx64 ", 0x%" PRIx64 ") is empty, or overlaps "
+					 "or precedes the one before", vp->mf.path, i,
+					 vp->sec[VMSNAP_SEC_RANGES].off + i * VMSNAP_RANGE_SIZE, s, e);
+		}
 	}
 	if (phys_set_ranges(src, r, n, err))
 		return vmet_err_prefix(err, VMET_EFORMAT, "%s: RANGES section at 0x%" PRIx64,
