@@ -232,8 +232,7 @@ static void report(const struct dump_args *d, const struct phys_source *src,
 			json_ku64(&j, "vcpu_records", nvcpus);
 			json_kstr(&j, "sha256", hex);
 		}
-		json_key(&j, "seconds");
-		fprintf(stdout, "%.3f", secs);
+		json_ku64(&j, "milliseconds", (uint64_t)(secs * 1000));
 		json_obj_end(&j);
 		json_end(&j);
 		return;

@@ -58,6 +58,18 @@ static const char *size_str(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
+static const char *mode_desc(enum paging_mode m)
+{
+	switch (m) {
+	case PAGING_NONE: return "paging off";
+	case PAGING_32: return "32-bit paging";
+	case PAGING_PAE: return "PAE paging";
+	case PAGING_4LEVEL: return "4-level paging";
+	case PAGING_5LEVEL: return "5-level paging";
+	}
+	return "?";
+}
+
 static void vcpu_text(const struct vcpu_record *v)
 {
 	printf("  layer %u guest %u vcpu %u:\n", v->layer, v->guest, v->vcpu);
@@ -66,15 +78,16 @@ static void vcpu_text(const struct vcpu_record *v)
 	else
 		printf("    cr3   unknown\n");
 	if (v->regs_origin != VCPU_ORIGIN_NONE)
-		printf("    mode  %s-level paging (%s); cr0 0x%" PRIx64 " cr4 0x%" PRIx64
-		       " efer 0x%" PRIx64 "\n", paging_mode_name(v->mode),
+		printf("    mode  %s (%s); cr0 0x%" PRIx64 " cr4 0x%" PRIx64
+		       " efer 0x%" PRIx64 "\n", mode_desc(v->mode),
 		       vcpu_origin_name(v->regs_origin), v->cr0, v->cr4, v->efer);
 	else if (v->cr3_origin != VCPU_ORIGIN_NONE)
-		printf("    mode  %s (assumed)\n", paging_mode_name(v->mode));
+		printf("    mode  %s (not recorded: assumed)\n", mode_desc(v->mode));
 	if (v->s2_type != STAGE2_NONE)
-		printf("    stage 2 %s root 0x%" PRIx64 " (%s), %s-level\n",
-		       stage2_type_name(v->s2_type), v->s2_root, vcpu_origin_name(v->s2_origin),
-		       paging_mode_name(v->s2_mode));
+		printf("    stage 2 %s root 0x%" PRIx64 " (%s), %s\n",
+		       v->s2_type == STAGE2_EPT ? "EPT" : "NPT", v->s2_root,
+		       vcpu_origin_name(v->s2_origin), v->s2_type == STAGE2_EPT ?
+		       "depth from the EPTP" : mode_desc(v->s2_mode));
 	if (v->rip)
 		printf("    rip   0x%" PRIx64 "\n", v->rip);
 	if (v->where)
