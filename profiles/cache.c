@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The cache of derived profiles, keyed by banner (see cache.h). */
+#include "profiles/cache.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#define HASH_HEX 32	/* 128 bits of SHA-256: collisions are not a concern */
+
+static char *join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 1;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s%s", a, b);
+	return s;
+}
+
+int profile_cache_dir(char **dir, struct vmet_err *err)
+{
+	const char *v = getenv("VMET_CACHE_DIR");
+
+	*dir = NULL;
+	if (v && *v)
+		*dir = strdup(v);
+	else if ((v = getenv("XDG_CACHE_HOME")) && *v == '/')
+		*dir = join(v, "/vmet/profiles");
+	else if ((v = getenv("HOME")) && *v == '/')
+		*dir = join(v, "/.cache/vmet/profiles");
+	else
+		return vmet_errf(err, VMET_ENOTFOUND,
+				 "no cache directory: neither VMET_CACHE_DIR, XDG_CACHE_HOME "
+				 "nor HOME is set");
+	if (!*dir)
+		return vmet_errf(err, VMET_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int banner_hash(const char *banner, char hex[HASH_HEX + 1], struct vmet_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(banner, strlen(banner), md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen * 2 < HASH_HEX)
+		return vmet_errf(err, VMET_EIO, "cannot hash the banner (OpenSSL SHA-256 failed)");
+	for (unsigned i = 0; i < HASH_HEX / 2; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int profile_cache_path(const char *banner, char **path, struct vmet_err *err)
+{
+	char hex[HASH_HEX + 1], *dir, name[HASH_HEX + 32];
+	int rc;
+
+	*path = NULL;
+	if (!banner || !*banner)
+		return vmet_errf(err, VMET_EINVAL, "no banner to key the cache with");
+	if ((rc = banner_hash(banner, hex, err)) || (rc = profile_cache_dir(&dir, err)))
+		return rc;
+	snprintf(name, sizeof(name), "/auto-%s.vmprof", hex);
+	*path = join(dir, name);
+	free(dir);
+	if (!*path)
+		return vmet_errf(err, VMET_ENOMEM, "out of memory");
+	return 0;
+}
+
+int profile_cache_load(const char *banner, struct profile **out, char **path,
+		       struct vmet_err *err)
+{
+	char *p;
+	struct profile *prof = NULL;
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	if (path)
+		*path = NULL;
+	if ((rc = profile_cache_path(banner, &p, err)))
+		return rc;
+	if (stat(p, &st)) {
+		rc = vmet_errf(err, VMET_ENOTFOUND, "no cached profile %s", p);
+	} else if (!(rc = profile_load(p, &prof, err))) {
+		if (strcmp(prof->banner, banner)) {
+			rc = vmet_errf(err, VMET_ENOTFOUND,
+				       "cached profile %s is for another banner", p);
+			profile_free(prof);
+		} else {
+			*out = prof;
+		}
+	}
+	if (path)
+		*path = p;
+	else
+		free(p);
+	return rc;
+}
+
+/* mkdir -p for the cache's own directories. */
+static int mkdirs(char *dir, struct vmet_err *err)
+{
+	for (char *s = dir + 1;; s++) {
+		if (*s != '/' && *s)
+			continue;
+		char c = *s;
+
+		*s = '\0';
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			int e = errno;
+
+			*s = c;
+			return vmet_errf(err, VMET_EIO, "cannot create %s: %s", dir, strerror(e));
+		}
+		*s = c;
+		if (!c)
+			return 0;
+	}
+}
+
+int profile_cache_store(const struct profile *p, char **path, struct vmet_err *err)
+{
+	char *file, *dir;
+	int rc;
+
+	if (path)
+		*path = NULL;
+	if ((rc = profile_cache_path(p->banner, &file, err)))
+		return rc;
+	if ((rc = profile_cache_dir(&dir, err))) {
+		free(file);
+		return rc;
+	}
+	rc = mkdirs(dir, err);
+	free(dir);
+	if (!rc)
+		rc = profile_save(p, file, err);
+	if (path)
+		*path = file;
+	else
+		free(file);
+	return rc;
+}
