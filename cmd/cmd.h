@@ -106,6 +106,11 @@ int cmd_stack_spec(struct cmd_common *c, struct phys_source *src, bool need_cr3,
 int cmd_translate(int argc, char **argv);
 int cmd_guests(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+/*
+ * `vmet profile extract ...`: cmd_profile() dispatches here with argv[0] =
+ * "extract" (before its own option parsing); this parses everything else.
+ */
+int cmd_profile_extract(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_netstat(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
