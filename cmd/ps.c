@@ -130,6 +130,8 @@ static void print_row(const struct ps_opts *po, const struct linux_task *t, int 
 	put_safe(cmd);
 	if (t->cmdline_truncated)
 		fputs(" ...", stdout);
+	if (t->state_char == 'Z')
+		fputs(" <defunct>", stdout);
 	putchar('\n');
 }
 

@@ -285,7 +285,7 @@ struct linux_task {
 	char state_char;		/* R S D T t X Z P I, as ps shows it */
 	uint64_t start_ns;		/* since boot (start_boottime) */
 	char comm[LINUX_COMM_LEN + 1];
-	bool kthread;			/* PF_KTHREAD, or no mm */
+	bool kthread;			/* PF_KTHREAD (a zombie has no mm but is not one) */
 	bool leader;			/* thread-group leader */
 	unsigned nthreads;		/* threads in its group (leaders) */
 	uint64_t mm, files;

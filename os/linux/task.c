@@ -136,7 +136,7 @@ int linux_task_read(struct linux_kernel *k, uint64_t task, struct linux_task *t,
 	t->start_ns = get64(b, o->task_start);
 	t->mm = get64(b, o->task_mm);
 	t->files = get64(b, o->task_files);
-	t->kthread = (t->flags & PF_KTHREAD) || !t->mm;
+	t->kthread = (t->flags & PF_KTHREAD) != 0;
 	t->leader = t->pid == t->tgid;
 	parent = get64(b, o->task_real_parent);
 	cred = get64(b, o->task_real_cred);
