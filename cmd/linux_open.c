@@ -138,12 +138,8 @@ static int find_kernel(struct cmd_common *c, struct linux_session *s,
 	rc = linux_locate(s->src, s->lower, o, lay, err);
 	if (rc)
 		goto out;
-	if (c->profile) {
-		struct profile *p = NULL;
-
-		rc = profile_load(c->profile, &p, err);
-		if (!rc)
-			rc = try_profile(s, lay, p, c->profile, err);
+	if (s->prof) {
+		rc = linux_kernel_bind(s->src, s->lower, lay, s->prof, &s->k, err);
 	} else {
 		char *defdirs[MAX_DIRS];
 		const char *dirs[MAX_DIRS];
@@ -172,9 +168,16 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	/* A given profile that does not load is the user's error: say so first. */
+	if (c->profile) {
+		rc = profile_load(c->profile, &s->prof, err);
+		if (rc)
+			return rc;
+		s->profile_path = strdup(c->profile);
+	}
 	rc = cmd_open_source(c, &s->src, err);
 	if (rc)
-		return rc;
+		goto fail;
 	rc = cmd_stack_spec(c, s->src, false, &spec, err);
 	if (rc)
 		goto fail;
@@ -192,16 +195,45 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 	o.mode = c->mode >= 0 ? (enum paging_mode)c->mode :
 		 spec.stage1 ? spec.mode : PAGING_NONE;
 	o.allow_scan = true;
-	/* Each way of locating the kernel is tried in turn: a VMCOREINFO that
-	 * does not verify must not hide a CR3 that would. */
-	rc = find_kernel(c, s, &o, &first);
-	if (rc && o.use_vmcoreinfo && s->src->vmcoreinfo) {
-		o.use_vmcoreinfo = false;
-		rc = find_kernel(c, s, &o, err);
-		if (rc)
-			vmet_err_prefix(err, rc, "%s; then", first.msg);
-	} else if (rc) {
-		*err = first;
+	/*
+	 * Each way of locating the kernel is tried in turn, so that a VMCOREINFO
+	 * that does not verify cannot hide a CR3 that would.  A CR3 with bit 12
+	 * set may be the user half of a PTI pair, whose kernel half maps only
+	 * the entry code: its kernel twin (bit 12 clear) is tried next.
+	 */
+	{
+		struct linux_locate_opts tries[4];
+		size_t n = 0;
+
+		if (o.use_vmcoreinfo && s->src->vmcoreinfo) {
+			tries[n] = o;
+			tries[n].have_cr3 = false;
+			tries[n++].allow_scan = false;
+		}
+		if (o.have_cr3) {
+			tries[n] = o;
+			tries[n].use_vmcoreinfo = false;
+			tries[n++].allow_scan = false;
+			if (o.cr3 & PTI_USER_BIT) {
+				tries[n] = tries[n - 1];
+				tries[n++].cr3 &= ~PTI_USER_BIT;
+			}
+		}
+		tries[n] = o;
+		tries[n].use_vmcoreinfo = false;
+		tries[n++].have_cr3 = false;
+		rc = VMET_ENOTFOUND;
+		for (size_t i = 0; i < n && rc; i++) {
+			struct vmet_err e = { 0 };
+
+			rc = find_kernel(c, s, &tries[i], &e);
+			if (rc && i == 0)
+				first = e;
+			else if (rc)
+				vmet_errf(err, rc, "%s; then %s", first.msg, e.msg);
+			if (rc && i == 0 && n == 1)
+				*err = first;
+		}
 	}
 	if (rc)
 		goto fail;
