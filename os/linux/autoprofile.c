@@ -68,6 +68,33 @@ static int copy_from(struct aspace *lower, uint64_t pa, size_t max, uint8_t **bu
 	return 0;
 }
 
+/*
+ * The bytes at pa: mapped in place when the source can (no copy, and pages
+ * never looked at are never read), else copied.
+ */
+static int image_get(struct aspace *lower, uint64_t pa, const uint8_t **buf,
+		     uint8_t **owned, size_t *len, struct vmet_err *err)
+{
+	struct phys_source *src = lower->phys;
+
+	*owned = NULL;
+	if (lower->kind == ASPACE_PHYS && src->ops->map) {
+		for (size_t n = LINUX_IMAGE_MAX; n >= LINUX_IMAGE_MAX / 4; n /= 2) {
+			const void *m = src->ops->map(src, pa, n);
+
+			if (m) {
+				*buf = m;
+				*len = n;
+				return 0;
+			}
+		}
+	}
+	if (copy_from(lower, pa, LINUX_IMAGE_MAX, owned, len, err))
+		return err ? err->code : VMET_EIO;
+	*buf = *owned;
+	return 0;
+}
+
 static uint64_t default_text(uint64_t va)
 {
 	return va > 0xffffffffull ? LINUX_DEFAULT_TEXT : I386_DEFAULT_TEXT;
@@ -99,12 +126,13 @@ static int image_from_hit(struct aspace *lower, const struct linux_banner_hit *h
 	uint64_t wpa = h->pa > LINUX_IMAGE_SCAN_BEFORE ? h->pa - LINUX_IMAGE_SCAN_BEFORE : 0;
 	const struct kallsyms_sym *b, *t;
 	uint64_t text_pa, shift;
-	uint8_t *buf;
+	const uint8_t *buf;
+	uint8_t *owned;
 	size_t len;
 	int rc;
 
 	wpa &= ~(uint64_t)(LINUX_KASLR_ALIGN - 1);
-	if ((rc = copy_from(lower, wpa, LINUX_IMAGE_MAX, &buf, &len, err)))
+	if ((rc = image_get(lower, wpa, &buf, &owned, &len, err)))
 		return rc;
 	/* Virtual addresses are unknown until kallsyms says where _text is. */
 	rc = kallsyms_decode(buf, len, 0, ks, err);
@@ -121,8 +149,12 @@ static int image_from_hit(struct aspace *lower, const struct linux_banner_hit *h
 	}
 	text_pa = h->pa - (b->addr - t->addr);
 	shift = text_pa - wpa;
-	memmove(buf, buf + shift, len - shift);
-	img->buf = buf;
+	if (owned) {
+		memmove(owned, owned + shift, len - shift);
+		img->buf = img->owned = owned;
+	} else {
+		img->buf = buf + shift;
+	}
 	img->len = len - shift;
 	img->pa = text_pa;
 	img->va = t->addr;
@@ -139,7 +171,7 @@ static int image_from_hit(struct aspace *lower, const struct linux_banner_hit *h
 fail:
 	kallsyms_free(*ks);
 	*ks = NULL;
-	free(buf);
+	free(owned);
 	return rc;
 }
 
@@ -152,7 +184,7 @@ int linux_image_read(struct aspace *lower, const struct linux_layout *lay,
 	memset(img, 0, sizeof(*img));
 	*ks = NULL;
 	if (layout_text(lay, &img->va, &img->pa)) {
-		rc = copy_from(lower, img->pa, LINUX_IMAGE_MAX, &img->buf, &img->len, err);
+		rc = image_get(lower, img->pa, &img->buf, &img->owned, &img->len, err);
 		if (!rc)
 			rc = kallsyms_decode(img->buf, img->len, img->va, ks, err);
 		if (rc)
@@ -188,7 +220,8 @@ fail:
 
 void linux_image_free(struct linux_image *img)
 {
-	free(img->buf);
+	free(img->owned);
+	img->owned = NULL;
 	img->buf = NULL;
 	img->len = 0;
 }
@@ -207,6 +240,9 @@ static int image_bytes(struct aspace *lower, const struct linux_image *img, uint
 		memcpy(buf, img->buf + off, n);
 		return 0;
 	}
+	if (!lower)
+		return vmet_errf(err, VMET_EHOLE, "%s at 0x%" PRIx64 " is beyond the %zu-byte "
+				 "image copy", what, va, img->len);
 	rc = aspace_read(lower, img->pa + off, buf, n, err);
 	if (rc)
 		return vmet_err_prefix(err, rc, "%s at 0x%" PRIx64, what, va);
@@ -301,15 +337,17 @@ static int add_symbol(void *ctx, const char *name, struct vmet_err *err)
 {
 	struct build *b = ctx;
 	const struct kallsyms *ks = b->ks;
-	const struct kallsyms_sym *pick = NULL;
+	const struct kallsyms_sym *pick = NULL, *same[64];
 	bool global = false, ambiguous = false;
-	size_t first, n = kallsyms_count(ks, name, &first);
+	size_t n = kallsyms_find(ks, name, same, 64);
 	uint64_t addr;
 
 	if (!n)
 		return 0;
+	if (n > 64)
+		return 0;	/* a name that many statics share is no kernel-wide object */
 	for (size_t i = 0; i < n; i++) {
-		const struct kallsyms_sym *s = &ks->sym[ks->by_name[first + i]];
+		const struct kallsyms_sym *s = same[i];
 		bool g = s->type >= 'A' && s->type <= 'Z';
 
 		if (!pick || (g && !global)) {
@@ -376,10 +414,9 @@ static int verify(struct aspace *lower, const struct linux_image *img,
 	return 0;
 }
 
-static int build(struct aspace *lower, const struct linux_layout *lay,
-		 const struct linux_image *img, const struct kallsyms *ks,
-		 const struct btf *btf, struct profile **out, struct linux_autoprofile_info *info,
-		 struct vmet_err *err)
+static int build(struct aspace *lower, enum paging_mode mode, const struct linux_image *img,
+		 const struct kallsyms *ks, const struct btf *btf, struct profile **out,
+		 struct linux_autoprofile_info *info, struct vmet_err *err)
 {
 	struct build b = { .btf = btf, .ks = ks };
 	bool is64 = img->va > 0xffffffffull;
@@ -414,7 +451,7 @@ static int build(struct aspace *lower, const struct linux_layout *lay,
 		rc = profile_finish(b.p, err);
 	}
 	if (!rc)
-		rc = verify(lower, img, ks, b.p, lay->mode, err);
+		rc = verify(lower, img, ks, b.p, mode, err);
 	if (rc) {
 		profile_free(b.p);
 		return rc;
@@ -427,6 +464,36 @@ static int build(struct aspace *lower, const struct linux_layout *lay,
 	return 0;
 }
 
+int linux_profile_build(struct aspace *lower, enum paging_mode mode,
+			const struct linux_image *img, const struct kallsyms *ks,
+			struct profile **out, struct linux_autoprofile_info *info,
+			struct vmet_err *err)
+{
+	struct linux_autoprofile_info dummy;
+	struct btf *btf = NULL;
+	const uint8_t *blob;
+	size_t blen;
+	int rc;
+
+	*out = NULL;
+	if (!info)
+		info = &dummy;
+	info->text_va = img->va;
+	info->text_pa = img->pa;
+	info->image_bytes = img->len;
+	info->nsyms = ks->n;
+	info->ks_where = ks->where;
+	rc = linux_btf_locate(img, ks, &blob, &blen, &info->btf, err);
+	if (!rc)
+		rc = btf_parse(blob, blen, &btf, err);
+	if (!rc) {
+		info->btf_types = btf_type_count(btf);
+		rc = build(lower, mode, img, ks, btf, out, info, err);
+	}
+	btf_free(btf);
+	return rc;
+}
+
 int linux_profile_from_memory(struct aspace *lower, const struct linux_layout *lay,
 			      struct profile **out, struct linux_autoprofile_info *info,
 			      struct vmet_err *err)
@@ -434,9 +501,6 @@ int linux_profile_from_memory(struct aspace *lower, const struct linux_layout *l
 	struct linux_autoprofile_info dummy;
 	struct linux_image img;
 	struct kallsyms *ks = NULL;
-	struct btf *btf = NULL;
-	const uint8_t *blob;
-	size_t blen;
 	double t0 = now(), t1, t2;
 	int rc;
 
@@ -448,20 +512,8 @@ int linux_profile_from_memory(struct aspace *lower, const struct linux_layout *l
 	if (rc)
 		return vmet_err_prefix(err, rc, "profile from memory");
 	t1 = now();
-	info->text_va = img.va;
-	info->text_pa = img.pa;
-	info->image_bytes = img.len;
-	info->nsyms = ks->n;
-	info->ks_where = ks->where;
-	rc = linux_btf_locate(&img, ks, &blob, &blen, &info->btf, err);
-	if (!rc)
-		rc = btf_parse(blob, blen, &btf, err);
-	if (!rc) {
-		info->btf_types = btf_type_count(btf);
-		rc = build(lower, lay, &img, ks, btf, out, info, err);
-	}
+	rc = linux_profile_build(lower, lay->mode, &img, ks, out, info, err);
 	t2 = now();
-	btf_free(btf);
 	kallsyms_free(ks);
 	linux_image_free(&img);
 	/* Reading and kallsyms are one step (the decode needs the copy); split by the clock. */

@@ -38,10 +38,14 @@
 /* A scan hit's window: the tables are within this distance of the banner. */
 #define LINUX_IMAGE_SCAN_BEFORE (40u << 20)
 
-/* The kernel image copied out of memory, from _text on. */
+/*
+ * The kernel image from _text on: the source's own mapping of those bytes
+ * when it has one (files, a live guest's RAM), else a copy.
+ */
 struct linux_image {
-	uint8_t *buf;
-	size_t len;		/* bytes read (the copy stops at the first hole) */
+	const uint8_t *buf;
+	uint8_t *owned;		/* the copy, or NULL when buf is the source's mapping */
+	size_t len;		/* bytes available (a copy stops at the first hole) */
 	uint64_t pa;		/* address of buf[0] in the lower space */
 	uint64_t va;		/* runtime virtual address of buf[0] (_text) */
 };
@@ -87,6 +91,18 @@ struct linux_autoprofile_info {
 	size_t structs, symbols;	/* what the profile holds */
 	double t_read, t_kallsyms, t_btf, t_total;	/* seconds */
 };
+
+/*
+ * The part of linux_profile_from_memory() after the copy: locate and parse
+ * the BTF, collect the wanted structs and symbols, run the checks.  lower
+ * (may be NULL) serves reads beyond the copy; mode is the kernel's paging
+ * mode (which top-level entry init_top_pgt should hold).  Fills the info
+ * fields that describe the image, kallsyms, BTF and profile.
+ */
+int linux_profile_build(struct aspace *lower, enum paging_mode mode,
+			const struct linux_image *img, const struct kallsyms *ks,
+			struct profile **out, struct linux_autoprofile_info *info,
+			struct vmet_err *err);
 
 /* linux_profile_auto() flags */
 enum {

@@ -354,15 +354,35 @@ static bool find_markers(const struct img *im, struct layout *L, struct vmet_err
 
 /* ---- addresses ---------------------------------------------------------- */
 
-static int cmp_by_name(const void *a, const void *b, void *arg)
+/* FNV-1a: names are short and the table is built once. */
+static uint32_t name_hash(const char *s)
 {
-	const struct kallsyms *ks = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	int c = strcmp(ks->names + ks->sym[x].name, ks->names + ks->sym[y].name);
+	uint32_t h = 2166136261u;
 
-	if (c)
-		return c;
-	return x < y ? -1 : x > y;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* Index every name; namesakes land along one probe sequence in table order. */
+static int hash_names(struct kallsyms *ks, struct vmet_err *err)
+{
+	size_t size = 1;
+
+	while (size < 2 * ks->n)
+		size <<= 1;
+	ks->hash = calloc(size, sizeof(*ks->hash));
+	if (!ks->hash)
+		return vmet_errf(err, VMET_ENOMEM, "kallsyms: out of memory for the name index");
+	ks->hash_mask = size - 1;
+	for (size_t i = 0; i < ks->n; i++) {
+		size_t h = name_hash(ks->names + ks->sym[i].name) & ks->hash_mask;
+
+		while (ks->hash[h])
+			h = (h + 1) & ks->hash_mask;
+		ks->hash[h] = (uint32_t)i + 1;
+	}
+	return 0;
 }
 
 /*
@@ -433,8 +453,7 @@ static int decode_all(const struct img *im, const struct layout *L, struct kalls
 	ks->n = L->n;
 	ks->sym = calloc(L->n, sizeof(*ks->sym));
 	ks->names = malloc(L->name_bytes);
-	ks->by_name = malloc(L->n * sizeof(*ks->by_name));
-	if (!ks->sym || !ks->names || !ks->by_name)
+	if (!ks->sym || !ks->names)
 		return vmet_errf(err, VMET_ENOMEM, "kallsyms: out of memory for %" PRIu32
 				 " symbols", L->n);
 	for (size_t i = 0; i < L->n; i++) {
@@ -459,7 +478,6 @@ static int decode_all(const struct img *im, const struct layout *L, struct kalls
 		}
 		ks->names[out++] = '\0';
 		pos += l;
-		ks->by_name[i] = (uint32_t)i;
 	}
 	ks->names_len = out;
 
@@ -476,8 +494,7 @@ static int decode_all(const struct img *im, const struct layout *L, struct kalls
 					 "consistent kallsyms_offsets/relative_base next to them",
 					 L->names);
 	}
-	qsort_r(ks->by_name, ks->n, sizeof(*ks->by_name), cmp_by_name, ks);
-	return 0;
+	return hash_names(ks, err);
 }
 
 int kallsyms_decode(const uint8_t *img, size_t len, uint64_t img_va,
@@ -494,8 +511,11 @@ int kallsyms_decode(const uint8_t *img, size_t len, uint64_t img_va,
 	if (!L)
 		return vmet_errf(err, VMET_ENOMEM, "kallsyms: out of memory");
 	vmet_err_clear(err);
-	/* Scan down from the end: the tables sit in .rodata, past the text. */
-	for (size_t P = len >= 512 ? align8_down(&im, len - 512) : 0; len >= 512; P -= 8) {
+	/*
+	 * Scan up from the start: the tables sit in .rodata, right after the
+	 * text, while a copy may run far past the image's end.
+	 */
+	for (size_t P = (size_t)((8 - (img_va & 7)) & 7); len >= 512 && P <= len - 512; P += 8) {
 		uint16_t a, b;
 
 		/* cheap filter first: index[0] = 0, index[1] = length of token 0 + 1 */
@@ -505,8 +525,6 @@ int kallsyms_decode(const uint8_t *img, size_t len, uint64_t img_va,
 			if (find_markers(&im, L, err))
 				goto found;
 		}
-		if (P < 8)
-			break;
 	}
 	free(L);
 	if (!tried)
@@ -552,46 +570,39 @@ void kallsyms_free(struct kallsyms *ks)
 		return;
 	free(ks->sym);
 	free(ks->names);
-	free(ks->by_name);
+	free(ks->hash);
 	free(ks);
 }
 
-/* Index in by_name of the first symbol called name, or ks->n. */
-static size_t lower_bound(const struct kallsyms *ks, const char *name)
+size_t kallsyms_find(const struct kallsyms *ks, const char *name,
+		     const struct kallsyms_sym **out, size_t max)
 {
-	size_t lo = 0, hi = ks->n;
+	size_t n = 0;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	if (!ks->hash)
+		return 0;
+	/* The table is at most half full, so every probe sequence reaches an empty slot. */
+	for (size_t h = name_hash(name) & ks->hash_mask; ks->hash[h];
+	     h = (h + 1) & ks->hash_mask) {
+		const struct kallsyms_sym *s = &ks->sym[ks->hash[h] - 1];
 
-		if (strcmp(ks->names + ks->sym[ks->by_name[mid]].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-size_t kallsyms_count(const struct kallsyms *ks, const char *name, size_t *first)
-{
-	size_t lo = lower_bound(ks, name), n = 0;
-
-	*first = lo;
-	while (lo + n < ks->n && !strcmp(ks->names + ks->sym[ks->by_name[lo + n]].name, name))
+		if (strcmp(ks->names + s->name, name))
+			continue;
+		if (n < max)
+			out[n] = s;
 		n++;
+	}
 	return n;
 }
 
 const struct kallsyms_sym *kallsyms_lookup(const struct kallsyms *ks, const char *name)
 {
-	size_t first, n = kallsyms_count(ks, name, &first);
+	const struct kallsyms_sym *s[64];
+	size_t n = kallsyms_find(ks, name, s, 64);
 
-	/* namesakes are in table order: prefer the first global one */
-	for (size_t i = 0; i < n; i++) {
-		const struct kallsyms_sym *s = &ks->sym[ks->by_name[first + i]];
-
-		if (s->type >= 'A' && s->type <= 'Z')
-			return s;
-	}
-	return n ? &ks->sym[ks->by_name[first]] : NULL;
+	/* namesakes come in table order: prefer the first global one */
+	for (size_t i = 0; i < n && i < 64; i++)
+		if (s[i]->type >= 'A' && s[i]->type <= 'Z')
+			return s[i];
+	return n ? s[0] : NULL;
 }

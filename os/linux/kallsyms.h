@@ -53,7 +53,8 @@ struct kallsyms {
 	struct kallsyms_sym *sym;	/* in table order (sorted by address) */
 	char *names;			/* every name, NUL-terminated, back to back */
 	size_t names_len;
-	uint32_t *by_name;		/* indices into sym, sorted by name */
+	uint32_t *hash;			/* open-addressing table of sym index + 1 (0 = empty) */
+	size_t hash_mask;
 	uint64_t relative_base;		/* runtime address the offsets count from */
 	struct kallsyms_where where;
 };
@@ -76,10 +77,11 @@ void kallsyms_free(struct kallsyms *ks);
 const struct kallsyms_sym *kallsyms_lookup(const struct kallsyms *ks, const char *name);
 
 /*
- * How many symbols are called name; their indices into sym are
- * by_name[*first] onwards, in table order.
+ * The symbols called name, in table order: stores up to max of them in
+ * out and returns how many there are in all.
  */
-size_t kallsyms_count(const struct kallsyms *ks, const char *name, size_t *first);
+size_t kallsyms_find(const struct kallsyms *ks, const char *name,
+		     const struct kallsyms_sym **out, size_t max);
 
 static inline const char *kallsyms_name(const struct kallsyms *ks,
 					const struct kallsyms_sym *s)
