@@ -252,7 +252,8 @@ int segfile_source_new(const char *format, struct mapped_file *mf,
 				       s->file_len, s->end - s->start);
 			goto fail;
 		}
-		if (s->offset > mf->size || s->file_len > mf->size - s->offset) {
+		/* A segment with no file bytes (all zero) may point anywhere. */
+		if (s->file_len && (s->offset > mf->size || s->file_len > mf->size - s->offset)) {
 			rc = vmet_errf(err, VMET_EFORMAT, "%s: segment described at file offset 0x%"
 				       PRIx64 " (physical 0x%" PRIx64 ") has its data at [0x%" PRIx64
 				       ", 0x%" PRIx64 "), beyond the file's end 0x%" PRIx64

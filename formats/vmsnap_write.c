@@ -535,6 +535,8 @@ int vmsnap_write(struct phys_source *src, const char *path,
 	if (s.ppc > VMSNAP_MAX_PPC || s.level < 1 || s.level > 9)
 		return vmet_errf(err, VMET_EINVAL, "pages per chunk must be 1..%u and level 1..9",
 				 VMSNAP_MAX_PPC);
+	if (!src->nranges)
+		return vmet_errf(err, VMET_EINVAL, "the source has no memory to write");
 	if (vmci && strlen(vmci) > VMSNAP_MAX_TEXT)
 		return vmet_errf(err, VMET_ELIMIT, "VMCOREINFO text is larger than %u bytes",
 				 VMSNAP_MAX_TEXT);

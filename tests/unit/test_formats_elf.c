@@ -327,6 +327,28 @@ static void test_bad_segments(void **state)
 	expect_fail(&c, VMET_EFORMAT, "wraps");
 }
 
+/* A segment the file holds no bytes of (p_filesz 0) reads as zeros wherever p_offset points. */
+static void test_zero_filesz(void **state)
+{
+	struct core c = qemu_core();
+	size_t n;
+	uint8_t *b = build(&c, &n), buf[8];
+	Elf64_Phdr *ph = (Elf64_Phdr *)(b + sizeof(Elf64_Ehdr)) + 2;
+	struct phys_source *src = NULL;
+	struct vmet_err err = { 0 };
+
+	ph->p_filesz = 0;
+	ph->p_offset = 0xffffffffffull;
+	put_file(b, n);
+	free(b);
+	assert_int_equal(elfcore_open(path, &src, &err), 0);
+	assert_int_equal(phys_read(src, 0x104ff8, buf, 8, &err), 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(buf[i], 0);
+	assert_null(src->ops->map(src, 0x100000, 4096));
+	phys_close(src);
+}
+
 static void test_forged_counts(void **state)
 {
 	struct core c = qemu_core();
@@ -449,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_kdump_prstatus),
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_bad_segments),
+		cmocka_unit_test(test_zero_filesz),
 		cmocka_unit_test(test_forged_counts),
 		cmocka_unit_test(test_bad_qemu_note),
 		cmocka_unit_test(test_flip_fuzz),
