@@ -14,10 +14,12 @@
 
 #include "cmd/cmd.h"
 #include "cmd/json.h"
+#include "cmd/linux_open.h"
 #include "formats/record.h"
 #include "formats/vmsnap.h"
 
-enum { OPT_OUTPUT = OPT_CMD_BASE, OPT_OUT_FORMAT, OPT_SOURCE_FORMAT, OPT_PAGES_FOR, OPT_LEVEL };
+enum { OPT_OUTPUT = OPT_CMD_BASE, OPT_OUT_FORMAT, OPT_SOURCE_FORMAT, OPT_PAGES_FOR, OPT_LEVEL,
+       OPT_NO_BANNER };
 
 /*
  * Commands whose reads --pages-for can record (see formats/record.h).
@@ -54,6 +56,7 @@ static void help(void)
 	       "                        on SOURCE with the same options, output discarded, and\n"
 	       "                        keep only the pages they read: a minimal snapshot\n"
 	       "  --level N             zlib level 1 (fast, default) .. 9 (small)\n"
+	       "  --no-banner           do not look for the Linux kernel to record its banner\n"
 	       "\n"
 	       "%s"
 	       "(In dump, --format names the output format; use --source-format for SOURCE.)\n"
@@ -71,6 +74,7 @@ struct dump_args {
 	const char *out_format;
 	const char *pages_for;
 	int level;
+	bool no_banner;
 	char *pass[MAX_PASS];		/* "--opt=value" strings for consumers */
 	int npass;
 };
@@ -125,6 +129,25 @@ static int user_records(const struct cmd_common *c, const struct phys_source *sr
 		if (vcpu_set_add(out, &src->vcpus.v[i]))
 			return -1;
 	return 0;
+}
+
+/*
+ * The kernel banner for the metadata, only when a profile verifies against
+ * memory (the path ps takes): an unverified "Linux version" string may be a
+ * stale copy.  Not finding a kernel is no error for a dump.
+ */
+static char *verified_banner(struct cmd_common *c)
+{
+	struct linux_session s;
+	struct vmet_err e = { 0 };
+	char *b = NULL;
+
+	if (linux_session_open(c, &s, &e))
+		return NULL;
+	if (s.prof && s.prof->banner)
+		b = strdup(s.prof->banner);
+	linux_session_close(&s);
+	return b;
 }
 
 static int record_wrap(void *ctx, struct phys_source *inner, struct phys_source **out,
@@ -262,6 +285,7 @@ int cmd_dump(int argc, char **argv)
 		{ "source-format", required_argument, 0, OPT_SOURCE_FORMAT },
 		{ "pages-for", required_argument, 0, OPT_PAGES_FOR },
 		{ "level", required_argument, 0, OPT_LEVEL },
+		{ "no-banner", no_argument, 0, OPT_NO_BANNER },
 		CMD_COMMON_LONGOPTS,
 		{ 0, 0, 0, 0 }
 	};
@@ -272,6 +296,7 @@ int cmd_dump(int argc, char **argv)
 	struct page_set set;
 	struct vmsnap_write_stats st;
 	struct timespec t0, t1;
+	char *banner = NULL;
 	bool raw, progress;
 	int opt, status = EXIT_OK, rc;
 	uint64_t v;
@@ -307,6 +332,9 @@ int cmd_dump(int argc, char **argv)
 			continue;
 		case OPT_PAGES_FOR:
 			d.pages_for = optarg;
+			continue;
+		case OPT_NO_BANNER:
+			d.no_banner = true;
 			continue;
 		case OPT_LEVEL:
 			if (!cmd_parse_u64(optarg, &v) || v < 1 || v > 9) {
@@ -378,9 +406,9 @@ int cmd_dump(int argc, char **argv)
 			wo.keep_page = page_set_keep;
 			wo.keep_ctx = &set;
 		}
-		/* Hook: the kernel banner, once os/linux offers a verified finder
-		 * that needs no profile; until then snapshots carry none. */
-		wo.banner = NULL;
+		if (!d.no_banner)
+			banner = verified_banner(&d.c);
+		wo.banner = banner;
 		rc = vmsnap_write(src, d.output, &wo, &st, &err);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -396,6 +424,7 @@ toomany:
 	cmd_error(&d.c, "too many options");
 	status = EXIT_USAGE;
 out:
+	free(banner);
 	for (int i = 0; i < d.npass; i++)
 		free(d.pass[i]);
 	vcpu_set_free(&recs);
