@@ -148,14 +148,11 @@ int cmd_open_source(struct cmd_common *c, struct phys_source **src,
 {
 	if (!c->source)
 		return vmet_errf(err, VMET_EINVAL, "no SOURCE given (see --help)");
-	if (qemu_spec_match(c->source)) {
-		/* Entering a nested guest needs host-side CR3s taken while it ran. */
-		struct qemu_opts qo = { .pause = c->pause, .samples = c->guest ? 16 : 1 };
-
-		return qemu_open(c->source, &qo, src, err);
-	}
-	if (c->pause)
+	if (c->pause && !qemu_spec_match(c->source))
 		return vmet_errf(err, VMET_EINVAL, "--pause applies to live sources only (qemu:, qemu-pid:)");
+	c->sopts.pause = c->pause;
+	/* Entering a nested guest needs host-side CR3s taken while it ran. */
+	c->sopts.samples = c->guest ? 16 : 1;
 	return source_open(c->source, &c->sopts, src, err);
 }
 

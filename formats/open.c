@@ -63,7 +63,7 @@ static int open_format(const char *spec, const struct source_opts *opts,
 	if (!spec || !*spec)
 		return vmet_errf(err, VMET_EINVAL, "no source given");
 	if (qemu_spec_match(spec)) {
-		struct qemu_opts qo = { 0 };
+		struct qemu_opts qo = { .pause = opts && opts->pause, .samples = opts ? opts->samples : 0 };
 
 		if (format || memmap)
 			return vmet_errf(err, VMET_EINVAL, "--format and --memmap apply to files, "

@@ -7,6 +7,8 @@
 #ifndef VMET_FORMATS_SOURCE_H
 #define VMET_FORMATS_SOURCE_H
 
+#include <stdbool.h>
+
 #include "core/phys.h"
 
 struct source_opts {
@@ -18,6 +20,9 @@ struct source_opts {
 	const char *memmap;
 	/* Force a format ("raw", "elf", "lime", "vmsnap") instead of sniffing. */
 	const char *format;
+	/* Live sources (qemu:, qemu-pid:): see live/qemu.h. */
+	bool pause;
+	unsigned samples;
 };
 
 int source_open(const char *spec, const struct source_opts *opts,
