@@ -333,8 +333,7 @@ static void progress_show(struct progress *p, uint64_t done)
 	if (pct == p->last)
 		return;
 	p->last = pct;
-	fprintf(stderr, "\rvmet dump: %3d%% (%" PRIu64 " / %" PRIu64 " MiB)", pct,
-		done >> 20, p->total >> 20);
+	fprintf(stderr, "\rvmet dump: %3d%%", pct);
 	if (pct == 100)
 		fputc('\n', stderr);
 }
@@ -568,7 +567,9 @@ int vmsnap_write(struct phys_source *src, const char *path,
 	else if (src->ops->pause)
 		goto fail;
 	prog.on = o->progress;
-	prog.total = phys_total_size(src);
+	/* Counted in pages visited, so that skipped pages advance it too. */
+	for (size_t i = 0; i < src->nranges; i++)
+		prog.total += (src->ranges[i].end - 1) / VMSNAP_PAGE - src->ranges[i].start / VMSNAP_PAGE + 1;
 	while (page_next(&it, &pfn)) {
 		uint8_t *slot = s.chunk + (size_t)s.in_chunk * VMSNAP_PAGE;
 
@@ -577,6 +578,7 @@ int vmsnap_write(struct phys_source *src, const char *path,
 		st->pages_seen++;
 		if (o->keep_page && !o->keep_page(o->keep_ctx, pfn * VMSNAP_PAGE)) {
 			st->pages_skipped++;
+			progress_show(&prog, st->pages_seen);
 			continue;
 		}
 		memset(slot, 0, VMSNAP_PAGE);
@@ -588,7 +590,7 @@ int vmsnap_write(struct phys_source *src, const char *path,
 		} else if ((rc = store_page(&s, pfn, err))) {
 			goto fail;
 		}
-		progress_show(&prog, st->bytes_in);
+		progress_show(&prog, st->pages_seen);
 	}
 	progress_end(&prog);
 	if (paused) {
