@@ -180,11 +180,13 @@ static int read_reply(struct qmp *q, char **reply, struct vmet_err *err)
 
 		if (rc)
 			return rc;
-		if (!strncmp(line, "{\"event\"", 8) || !line[0]) {
+		/* Replies start with "return" or "error"; anything else (events,
+		 * which start with "timestamp") is skipped. */
+		if (strncmp(line, "{\"return\"", 9) && strncmp(line, "{\"error\"", 8)) {
 			free(line);
 			continue;
 		}
-		if (strstr(line, "\"error\"") && !strstr(line, "\"return\"")) {
+		if (!strncmp(line, "{\"error\"", 8)) {
 			const char *d = strstr(line, "\"desc\"");
 			char *desc = NULL;
 
@@ -204,40 +206,51 @@ static int read_reply(struct qmp *q, char **reply, struct vmet_err *err)
 	return vmet_errf(err, VMET_ELIMIT, "QMP: too many events without a reply");
 }
 
-int qmp_open(const char *path, int timeout_ms, struct qmp **out, struct vmet_err *err)
+int qmp_open_fd(int fd, const char *name, int timeout_ms, struct qmp **out, struct vmet_err *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct qmp *q;
+	struct qmp *q = calloc(1, sizeof(*q));
 	char *greeting = NULL;
 	int rc;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return vmet_errf(err, VMET_EINVAL, "QMP socket path too long: %s", path);
-	strcpy(sa.sun_path, path);
-	q = calloc(1, sizeof(*q));
-	if (!q)
+	if (!q) {
+		close(fd);
 		return vmet_errf(err, VMET_ENOMEM, "out of memory");
-	q->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
-	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = vmet_errf(err, VMET_EIO, "QMP socket %s: %s", path, strerror(errno));
-		qmp_close(q);
-		return rc;
 	}
+	q->fd = fd;
+	q->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
 	/* The greeting comes first; then capabilities negotiation. */
 	rc = read_line(q, &greeting, err);
 	if (!rc && !strstr(greeting, "\"QMP\""))
-		rc = vmet_errf(err, VMET_EFORMAT, "%s does not speak QMP (greeting: %.80s)", path, greeting);
+		rc = vmet_errf(err, VMET_EFORMAT, "%s does not speak QMP (greeting: %.80s)", name, greeting);
 	free(greeting);
 	if (!rc)
 		rc = qmp_execute(q, "{\"execute\":\"qmp_capabilities\"}", NULL, err);
 	if (rc) {
-		vmet_err_prefix(err, rc, "QMP %s", path);
+		vmet_err_prefix(err, rc, "QMP %s", name);
 		qmp_close(q);
 		return rc;
 	}
 	*out = q;
 	return 0;
+}
+
+int qmp_open(const char *path, int timeout_ms, struct qmp **out, struct vmet_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return vmet_errf(err, VMET_EINVAL, "QMP socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int rc = vmet_errf(err, VMET_EIO, "QMP socket %s: %s", path, strerror(errno));
+
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	return qmp_open_fd(fd, path, timeout_ms, out, err);
 }
 
 void qmp_close(struct qmp *q)

@@ -22,6 +22,8 @@ struct qmp;
 
 /* Connect and negotiate capabilities; timeout_ms bounds every wait. */
 int qmp_open(const char *path, int timeout_ms, struct qmp **out, struct vmet_err *err);
+/* The same over an already connected descriptor (taken over; tests use a socketpair). */
+int qmp_open_fd(int fd, const char *name, int timeout_ms, struct qmp **out, struct vmet_err *err);
 void qmp_close(struct qmp *q);
 
 /*

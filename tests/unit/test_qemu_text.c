@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "live/qemu.h"
@@ -104,12 +106,48 @@ static void test_qmp_return_string(void **state)
 	assert_null(qmp_return_string("{\"return\": \"bad \\x escape\"}"));
 }
 
+/* A canned QEMU: every reply is queued up front, with events in between. */
+static void test_qmp_session(void **state)
+{
+	static const char script[] =
+		"{\"QMP\": {\"version\": {}, \"capabilities\": [\"oob\"]}}\r\n"
+		"{\"return\": {}}\r\n"
+		"{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"STOP\"}\r\n"
+		"{\"return\": {}}\r\n"
+		"{\"timestamp\": {\"seconds\": 1, \"microseconds\": 3}, \"event\": \"RESUME\"}\r\n"
+		"{\"return\": \"CPU#0\\r\\nCR0=80050033 CR3=0000000001234000 CR4=000006f0\\r\\nEFER=0000000000000d01\\r\\n\"}\r\n"
+		"{\"error\": {\"class\": \"GenericError\", \"desc\": \"no such \\\"thing\\\"\"}}\r\n";
+	int sv[2];
+	struct qmp *q;
+	struct vmet_err err;
+	struct vcpu_set set = { 0 };
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], script, sizeof(script) - 1), (ssize_t)(sizeof(script) - 1));
+	assert_int_equal(qmp_open_fd(sv[0], "test", 1000, &q, &err), 0);
+	assert_int_equal(qmp_execute(q, "{\"execute\":\"stop\"}", NULL, &err), 0);
+	/* the STOP/RESUME events must not be taken for the registers' reply */
+	assert_int_equal(qemu_read_registers(q, &set, &err), 0);
+	assert_int_equal(set.n, 1);
+	assert_int_equal(set.v[0].cr3, 0x1234000);
+	assert_int_equal(qmp_execute(q, "{\"execute\":\"thing\"}", NULL, &err), VMET_EIO);
+	assert_non_null(strstr(err.msg, "no such \"thing\""));
+	/* nothing more queued: a bounded wait, then a clear error */
+	assert_int_equal(qmp_execute(q, "{\"execute\":\"cont\"}", NULL, &err), VMET_EIO);
+	assert_non_null(strstr(err.msg, "no reply within"));
+	close(sv[1]);
+	qmp_close(q);
+	vcpu_set_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registers),
 		cmocka_unit_test(test_mtree),
 		cmocka_unit_test(test_qmp_return_string),
+		cmocka_unit_test(test_qmp_session),
 	};
 
 	return cmocka_run_group_tests_name("qemu_text", tests, NULL, NULL);
