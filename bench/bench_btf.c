@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Zero-configuration profiles: how long deriving a profile from a guest's
+ * memory takes (image + kallsyms, then BTF + profile + checks; the first
+ * run and the median of repeats), and how long a run that finds the
+ * profile in the cache takes.  The issue's target: under 200 ms on the
+ * 512 MiB test guest.  Prints figures; asserts nothing about time.
+ *
+ *   bench_btf [SOURCE]
+ * SOURCE defaults to $VMET_BENCH_SOURCE, else the testbed's dump
+ * (/var/tmp/vmet-testbed/state/dump.elf or $VMET_TESTBED_STATE/dump.elf);
+ * without one it says so and exits 0.  The cache goes to a temporary
+ * directory, never the user's.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "formats/source.h"
+#include "os/linux/autoprofile.h"
+
+#define REPEAT 15
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* VMCOREINFO first, then the source's layer-0 CR3, as the commands do. */
+static int locate(struct phys_source *src, struct aspace *lower, struct linux_layout *lay,
+		  struct vmet_err *err)
+{
+	const struct vcpu_record *rec = vcpu_set_find(&src->vcpus, 0, 0);
+	struct linux_locate_opts o = { .use_vmcoreinfo = true, .allow_scan = true };
+
+	if (rec && rec->cr3_origin != VCPU_ORIGIN_NONE) {
+		o.have_cr3 = true;
+		o.cr3 = rec->cr3;
+		o.mode = rec->mode;
+	}
+	return linux_locate(src, lower, &o, lay, err);
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = argc > 1 ? argv[1] : getenv("VMET_BENCH_SOURCE");
+	char def[512], cache[] = "/tmp/vmet-bench-cache.XXXXXX";
+	struct phys_source *src = NULL;
+	struct aspace *lower;
+	struct linux_layout *lay = calloc(1, sizeof(*lay));
+	struct linux_autoprofile_info info;
+	struct profile *p = NULL;
+	struct vmet_err err = { 0 };
+	double t0, first, derive[REPEAT], img[REPEAT], rest[REPEAT], cached[REPEAT];
+	const char *state = getenv("VMET_TESTBED_STATE");
+
+	if (!path) {
+		snprintf(def, sizeof(def), "%s/dump.elf",
+			 state ? state : "/var/tmp/vmet-testbed/state");
+		path = def;
+	}
+	if (access(path, R_OK)) {
+		printf("bench_btf: no guest dump (%s); run tests/guest/testbed.sh or set "
+		       "VMET_BENCH_SOURCE: skipped\n", path);
+		return 0;
+	}
+	if (!lay || source_open(path, &(struct source_opts){ 0 }, &src, &err)) {
+		fprintf(stderr, "bench_btf: %s: %s\n", path, err.msg);
+		return 1;
+	}
+	lower = aspace_phys_new(src);
+	if (!lower || locate(src, lower, lay, &err)) {
+		fprintf(stderr, "bench_btf: %s: %s\n", path, err.msg);
+		return 1;
+	}
+
+	t0 = now_ms();
+	if (linux_profile_from_memory(lower, lay, &p, &info, &err)) {
+		fprintf(stderr, "bench_btf: %s\n", err.msg);
+		return 1;
+	}
+	first = now_ms() - t0;
+	printf("source: %s (%.0f MiB), kernel located by %s\n", path,
+	       (double)phys_total_size(src) / (1 << 20),
+	       lay->method == LINUX_LOC_VMCOREINFO ? "VMCOREINFO" :
+	       lay->method == LINUX_LOC_CR3 ? "CR3" : "banner scan");
+	printf("derived: %zu structs, %zu symbols from %zu kallsyms entries and %" PRIu32
+	       " BTF types (%zu bytes)\n", info.structs, info.symbols, info.nsyms,
+	       info.btf_types, info.btf.len);
+	profile_free(p);
+
+	for (int i = 0; i < REPEAT; i++) {
+		t0 = now_ms();
+		if (linux_profile_from_memory(lower, lay, &p, &info, &err)) {
+			fprintf(stderr, "bench_btf: %s\n", err.msg);
+			return 1;
+		}
+		derive[i] = now_ms() - t0;
+		img[i] = info.t_read * 1e3;
+		rest[i] = info.t_btf * 1e3;
+		profile_free(p);
+	}
+
+	if (!mkdtemp(cache)) {
+		perror("bench_btf: mkdtemp");
+		return 1;
+	}
+	setenv("VMET_CACHE_DIR", cache, 1);
+	if (linux_profile_auto(lower, lay, 0, &p, &info, &err) || info.from_cache) {
+		fprintf(stderr, "bench_btf: filling the cache: %s\n", err.msg);
+		return 1;
+	}
+	profile_free(p);
+	for (int i = 0; i < REPEAT; i++) {
+		t0 = now_ms();
+		if (linux_profile_auto(lower, lay, 0, &p, &info, &err) || !info.from_cache) {
+			fprintf(stderr, "bench_btf: cached run: %s\n",
+				err.msg[0] ? err.msg : "not served from the cache");
+			return 1;
+		}
+		cached[i] = now_ms() - t0;
+		profile_free(p);
+	}
+	printf("derive from memory: first %.1f ms, median of %d %.1f ms (image + kallsyms "
+	       "%.1f ms, BTF + profile + checks %.1f ms); target < 200 ms\n",
+	       first, REPEAT, median(derive, REPEAT), median(img, REPEAT),
+	       median(rest, REPEAT));
+	printf("cached run: median of %d %.1f ms (banner scan + profile load)\n", REPEAT,
+	       median(cached, REPEAT));
+
+	/* leave nothing behind */
+	if (info.cache_path[0])
+		unlink(info.cache_path);
+	rmdir(cache);
+	aspace_free_stack(lower);
+	phys_close(src);
+	free(lay);
+	return 0;
+}
