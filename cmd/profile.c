@@ -19,10 +19,11 @@ enum { OPT_SYSTEM_MAP = OPT_CMD_BASE, OPT_OUTPUT, OPT_STRUCT, OPT_SYMBOLS };
 
 static void help(void)
 {
-	printf("Usage: vmet profile build VMLINUX [--system-map FILE] -o PROFILE\n"
-	       "       vmet profile import ISF.json -o PROFILE\n"
+	printf("Usage: vmet profile build VMLINUX [--system-map FILE] [-o PROFILE]\n"
+	       "       vmet profile import ISF.json [-o PROFILE]\n"
 	       "       vmet profile show PROFILE [--struct NAME] [--symbols]\n"
 	       "       vmet profile list [--profile-dir DIR]...\n"
+	       "       vmet profile extract [OPTIONS] SOURCE [-o PROFILE]\n"
 	       "\n"
 	       "A profile holds what vmet needs to read one Linux kernel build: the\n"
 	       "banner that identifies it (linux_banner), the layout of the structs\n"
@@ -36,9 +37,12 @@ static void help(void)
 	       "show     print a profile: header, structs with members, symbols, and\n"
 	       "         what the Linux view wants that it lacks.\n"
 	       "list     print the profiles of the search path and their banners.\n"
+	       "extract  derive a profile from a guest's own BTF and kallsyms\n"
+	       "         (see 'vmet profile extract --help').\n"
 	       "\n"
 	       "Options:\n"
-	       "  -o, --output FILE   where build/import write the profile (atomically)\n"
+	       "  -o, --output FILE   where build/import write the profile (atomically);\n"
+	       "                      without it the profile goes to stdout\n"
 	       "  --system-map FILE   build: symbols from this System.map\n"
 	       "  --struct NAME       show: only this struct\n"
 	       "  --symbols           show: only the symbols\n"
@@ -108,6 +112,17 @@ static int write_result(struct popts *o, struct profile *p, double seconds,
 	struct vmet_err err = { 0 };
 	int status;
 
+	if (!o->output) {
+		/* The profile itself is the output; the summary goes to stderr. */
+		if (profile_write(p, stdout, &err) || fflush(stdout) || ferror(stdout)) {
+			cmd_error(&o->c, "writing the profile to stdout failed");
+			return EXIT_USAGE;
+		}
+		status = report_missing(o, p);
+		if (!o->c.quiet)
+			fprintf(stderr, "vmet profile: %zu structs, %zu symbols\n", p->ns, p->nsym);
+		return status;
+	}
 	if (profile_save(p, o->output, &err)) {
 		cmd_error(&o->c, "%s", err.msg);
 		return EXIT_USAGE;
@@ -375,6 +390,9 @@ int cmd_profile(int argc, char **argv)
 	int opt;
 
 	cmd_common_init(&o.c, "vmet profile");
+	/* extract reads a memory source: it has the source options, so its own parser. */
+	if (argc > 1 && !strcmp(argv[1], "extract"))
+		return cmd_profile_extract(argc - 1, argv + 1);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -402,7 +420,7 @@ int cmd_profile(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		cmd_error(&o.c, "need build, import, show or list (see --help)");
+		cmd_error(&o.c, "need build, import, show, list or extract (see --help)");
 		return EXIT_USAGE;
 	}
 	verb = argv[optind++];
@@ -420,8 +438,8 @@ int cmd_profile(int argc, char **argv)
 			cmd_error(&o.c, "%s takes exactly one file (see --help)", verb);
 			return EXIT_USAGE;
 		}
-		if (writes && !o.output) {
-			cmd_error(&o.c, "%s needs -o PROFILE", verb);
+		if (writes && !o.output && o.c.json) {
+			cmd_error(&o.c, "--json describes the written profile: give -o PROFILE");
 			return EXIT_USAGE;
 		}
 		if (o.system_map && strcmp(verb, "build")) {
@@ -438,6 +456,6 @@ int cmd_profile(int argc, char **argv)
 			return do_import(&o, argv[optind]);
 		return do_show(&o, argv[optind]);
 	}
-	cmd_error(&o.c, "unknown action '%s': build, import, show or list", verb);
+	cmd_error(&o.c, "unknown action '%s': build, import, show, list or extract", verb);
 	return EXIT_USAGE;
 }

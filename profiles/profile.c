@@ -827,7 +827,7 @@ static int cmp_member_offset(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int write_profile(FILE *f, const struct profile *p, struct vmet_err *err)
+int profile_write(const struct profile *p, FILE *f, struct vmet_err *err)
 {
 	const struct profile_member **ord = NULL;
 	size_t nmax = 0;
@@ -899,7 +899,7 @@ int profile_save(const struct profile *p, const char *path, struct vmet_err *err
 		close(fd);
 		goto fail;
 	}
-	rc = write_profile(f, p, err);
+	rc = profile_write(p, f, err);
 	if (rc) {
 		fclose(f);
 		goto fail;

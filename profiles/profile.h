@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/err.h"
 #include "core/vcpu.h"
@@ -60,6 +61,8 @@ int profile_parse(const char *text, size_t len, const char *origin,
 		  struct profile **out, struct vmet_err *err);
 /* Write in the on-disk format (atomically: temp file + rename). */
 int profile_save(const struct profile *p, const char *path, struct vmet_err *err);
+/* The same text to an open stream (stdout); the caller checks for write errors. */
+int profile_write(const struct profile *p, FILE *f, struct vmet_err *err);
 void profile_free(struct profile *p);
 
 const struct profile_struct *profile_struct(const struct profile *p, const char *name);

@@ -234,6 +234,13 @@ if ! diff <(jq -r '.symbols[].name' "$TMP/k.json") <(jq -r '.symbols[].name' "$O
 fi
 echo "ISF import agrees on $(jq '[.structs[].members[]] | length' "$OUT") members"
 
+# Without -o the profile goes to stdout, the same bytes as the file.
+expect_exit 0 "$VMET" profile import "$TMP/k.isf.json" --quiet
+if ! cmp -s "$OUT" "$TMP/i.vmprof"; then
+	echo "FAIL: import to stdout differs from import -o"
+	FAILS=$((FAILS + 1))
+fi
+
 # ---- bad inputs: exit 2 and a message naming the problem ----
 expect_exit 2 "$VMET" profile build "$TMP/k.json" -o "$TMP/x"
 expect_err "not an ELF file"
@@ -241,8 +248,8 @@ expect_exit 2 "$VMET" profile build "$VMET" -o "$TMP/x"
 expect_err "no symbol linux_banner"
 expect_exit 2 "$VMET" profile build "$TMP/none" -o "$TMP/x"
 expect_err "$TMP/none"
-expect_exit 2 "$VMET" profile build "$VMLINUX"
-expect_err "needs -o"
+expect_exit 2 "$VMET" profile build --json "$VMLINUX"
+expect_err "give -o PROFILE"
 expect_exit 2 "$VMET" profile frob "$P"
 expect_err "unknown action 'frob'"
 printf '{"symbols": {,}}' > "$TMP/bad.json"
