@@ -10,9 +10,10 @@
 
 #include "cmd/cmd.h"
 #include "cmd/json.h"
+#include "cmd/linux_open.h"
 #include "formats/vmsnap.h"
 
-enum { OPT_VERIFY = OPT_CMD_BASE, OPT_ALL_RANGES };
+enum { OPT_VERIFY = OPT_CMD_BASE, OPT_ALL_RANGES, OPT_NO_KERNEL };
 
 #define TEXT_RANGES 32		/* ranges listed in text unless --all-ranges */
 
@@ -29,13 +30,15 @@ static void help(void)
 	       "\n"
 	       "Describe SOURCE: its format, memory ranges and total size, the vCPU\n"
 	       "records it carries (CR3, paging mode, stage-2 root) with the origin of\n"
-	       "each value, VMCOREINFO highlights, and for a vmet snapshot its metadata\n"
+	       "each value, VMCOREINFO highlights, the Linux kernel's banner when a\n"
+	       "profile verifies it (as vmet ps finds it), and for a vmet snapshot its metadata\n"
 	       "(creation time, source, vmet version, kernel banner), layout and digest.\n"
 	       "\n"
 	       "Info options:\n"
 	       "  --verify           recompute a snapshot's SHA-256 over all its content\n"
 	       "                     and compare it with the stored one\n"
 	       "  --all-ranges       list every memory range (text lists the first %d)\n"
+	       "  --no-kernel        do not look for the Linux kernel and its banner\n"
 	       "\n"
 	       "%s"
 	       "\n"
@@ -92,6 +95,30 @@ static void vcpu_text(const struct vcpu_record *v)
 		printf("    rip   0x%" PRIx64 "\n", v->rip);
 	if (v->where)
 		printf("    control structure at physical 0x%" PRIx64 "\n", v->where);
+}
+
+/* The kernel as vmet ps would find it: banner verified by a profile. */
+struct kernel_found {
+	bool ok;
+	char *banner, *profile;
+	const char *method;
+	uint64_t slide;
+	struct vmet_err err;
+};
+
+static void find_kernel(struct cmd_common *c, struct kernel_found *kf)
+{
+	struct linux_session s;
+
+	memset(kf, 0, sizeof(*kf));
+	if (linux_session_open(c, &s, &kf->err))
+		return;
+	kf->ok = true;
+	kf->banner = s.prof && s.prof->banner ? strdup(s.prof->banner) : NULL;
+	kf->profile = s.profile_path ? strdup(s.profile_path) : NULL;
+	kf->method = linux_method_name(s.k->method);
+	kf->slide = s.k->slide;
+	linux_session_close(&s);
 }
 
 static void vcpu_json(struct json *j, const struct vcpu_record *v)
@@ -157,13 +184,15 @@ int cmd_info(int argc, char **argv)
 		CMD_COMMON_LONGOPTS,
 		{ "verify", no_argument, 0, OPT_VERIFY },
 		{ "all-ranges", no_argument, 0, OPT_ALL_RANGES },
+		{ "no-kernel", no_argument, 0, OPT_NO_KERNEL },
 		{ 0, 0, 0, 0 }
 	};
 	struct cmd_common c;
 	struct phys_source *src = NULL;
 	struct vmet_err err = { 0 }, verr = { 0 };
 	struct vmsnap_info si;
-	bool verify = false, all_ranges = false, snap;
+	bool verify = false, all_ranges = false, no_kernel = false, snap;
+	struct kernel_found kf = { 0 };
 	uint8_t computed[32];
 	char hex[65], chex[65], sz[32];
 	int opt, vrc = 0, status = EXIT_OK;
@@ -183,6 +212,10 @@ int cmd_info(int argc, char **argv)
 		}
 		if (opt == OPT_ALL_RANGES) {
 			all_ranges = true;
+			continue;
+		}
+		if (opt == OPT_NO_KERNEL) {
+			no_kernel = true;
 			continue;
 		}
 		r = cmd_common_option(&c, opt, optarg);
@@ -214,6 +247,8 @@ int cmd_info(int argc, char **argv)
 		if (vrc)
 			status = EXIT_USAGE;
 	}
+	if (!no_kernel)
+		find_kernel(&c, &kf);
 	if (snap)
 		vmsnap_digest_hex(si.digest, hex);
 	if (verify && (!vrc || vrc == VMET_EMISMATCH))
@@ -257,6 +292,19 @@ int cmd_info(int argc, char **argv)
 			json_obj_end(&j);
 		} else {
 			json_null(&j);
+		}
+		json_key(&j, "kernel");
+		if (kf.ok) {
+			json_obj_begin(&j);
+			json_kstr(&j, "banner", kf.banner);
+			json_kstr(&j, "profile", kf.profile);
+			json_kstr(&j, "located_by", kf.method);
+			json_khex(&j, "kaslr_slide", kf.slide);
+			json_obj_end(&j);
+		} else {
+			json_null(&j);
+			if (!no_kernel)
+				json_kstr(&j, "kernel_error", kf.err.msg);
 		}
 		if (snap) {
 			json_key(&j, "snapshot");
@@ -317,6 +365,12 @@ int cmd_info(int argc, char **argv)
 		} else {
 			printf("VMCOREINFO: none\n");
 		}
+		if (kf.ok)
+			printf("kernel:  %s\n  located by %s, KASLR slide 0x%" PRIx64 ", profile %s\n",
+			       kf.banner ? kf.banner : "(profile has no banner)", kf.method, kf.slide,
+			       kf.profile ? kf.profile : "?");
+		else if (!no_kernel)
+			printf("kernel:  not found (%.300s)\n", kf.err.msg);
 		if (snap) {
 			printf("snapshot: version %" PRIu32 ", %s file, %" PRIu64 " pages stored in %"
 			       PRIu64 " chunks of up to %" PRIu32 " pages, %" PRIu64 " extents\n",
@@ -334,6 +388,8 @@ int cmd_info(int argc, char **argv)
 	}
 	if (vrc)
 		cmd_error(&c, "%s", verr.msg);
+	free(kf.banner);
+	free(kf.profile);
 	phys_close(src);
 	return status;
 }
