@@ -140,6 +140,39 @@ static void test_forged_size(void **state)
 	assert_non_null(strstr(err.msg, "remain in the file"));
 }
 
+/* Flips in the headers: an error or a good open, never a crash or a wrong read. */
+static void test_flip_fuzz(void **state)
+{
+	struct lrange r[] = { { 0x0, 0xfff, M, 1, 1 }, { 0x3000, 0x3fff, M, 1, 2 },
+			      { 0x10000, 0x10fff, M, 1, 3 } };
+	size_t n, hdr[3] = { 0, 0x1020, 0x2040 };
+	uint8_t *b = build(r, 3, &n), *m = malloc(n);
+	unsigned seed = 5;
+
+	assert_non_null(m);
+	for (int it = 0; it < 300; it++) {
+		struct phys_source *src = NULL;
+		struct vmet_err err = { 0 };
+		uint8_t buf[16];
+
+		memcpy(m, b, n);
+		seed = seed * 1103515245 + 12345;
+		m[hdr[(seed >> 8) % 3] + (seed >> 12) % 32] ^= (uint8_t)(1u << ((seed >> 4) % 8));
+		put_file(m, n);
+		if (lime_open(path, &src, &err)) {
+			assert_true(err.msg[0] != '\0');
+			continue;
+		}
+		for (size_t i = 0; i < src->nranges; i++) {
+			assert_int_equal(phys_read(src, src->ranges[i].end - 1, buf, 1, &err), 0);
+			assert_int_equal(phys_read(src, src->ranges[i].start, buf, 1, &err), 0);
+		}
+		phys_close(src);
+	}
+	free(m);
+	free(b);
+}
+
 static int setup(void **state)
 {
 	snprintf(path, sizeof(path), "/tmp/vmet-test-lime.%d", (int)getpid());
@@ -158,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_forged_size),
+		cmocka_unit_test(test_flip_fuzz),
 	};
 
 	return cmocka_run_group_tests_name("formats_lime", tests, setup, teardown);
