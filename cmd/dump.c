@@ -150,6 +150,51 @@ static char *verified_banner(struct cmd_common *c)
 	return b;
 }
 
+/*
+ * Re-dumping a snapshot keeps its acquisition metadata as "source.KEY", so
+ * that a snapshot made from a snapshot still says when the memory was
+ * captured and from what.
+ */
+#define MAX_CARRIED 32
+
+struct carried {
+	char *key[MAX_CARRIED], *val[MAX_CARRIED];
+	size_t n;
+};
+
+static size_t carry_meta(const struct phys_source *src, struct carried *cm,
+			 struct vmsnap_meta_kv *kv)
+{
+	const char *p = vmsnap_meta(src);
+	char val[1024];
+
+	while (p && *p && cm->n < MAX_CARRIED) {
+		const char *eol = strchr(p, '\n'), *eq;
+		size_t llen = eol ? (size_t)(eol - p) : strlen(p);
+		char key[128];
+
+		eq = memchr(p, '=', llen);
+		if (eq && eq > p && (size_t)(eq - p) < sizeof(key) - 8) {
+			memcpy(key, p, (size_t)(eq - p));
+			key[eq - p] = '\0';
+			if (vmsnap_meta_get(src, key, val, sizeof(val)) >= 0 &&
+			    asprintf(&cm->key[cm->n], "source.%s", key) >= 0) {
+				cm->val[cm->n] = strdup(val);
+				if (cm->val[cm->n]) {
+					kv[cm->n] = (struct vmsnap_meta_kv){ cm->key[cm->n], cm->val[cm->n] };
+					cm->n++;
+				} else {
+					free(cm->key[cm->n]);
+				}
+			}
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	return cm->n;
+}
+
 static int record_wrap(void *ctx, struct phys_source *inner, struct phys_source **out,
 		       struct vmet_err *err)
 {
@@ -297,6 +342,7 @@ int cmd_dump(int argc, char **argv)
 	struct vmsnap_write_stats st;
 	struct timespec t0, t1;
 	char *banner = NULL;
+	struct carried carried = { 0 };
 	bool raw, progress;
 	int opt, status = EXIT_OK, rc;
 	uint64_t v;
@@ -393,7 +439,7 @@ int cmd_dump(int argc, char **argv)
 	if (raw) {
 		rc = raw_export(src, d.output, RAW_MAX_END, progress, &st, &err);
 	} else {
-		struct vmsnap_meta_kv kv[1];
+		struct vmsnap_meta_kv kv[1 + MAX_CARRIED];
 		struct vmsnap_write_opts wo = {
 			.vcpus = &recs,
 			.level = d.level,
@@ -406,8 +452,16 @@ int cmd_dump(int argc, char **argv)
 			wo.keep_page = page_set_keep;
 			wo.keep_ctx = &set;
 		}
+		wo.nmeta += carry_meta(src, &carried, kv + wo.nmeta);
 		if (!d.no_banner)
 			banner = verified_banner(&d.c);
+		/* A snapshot's banner was verified when it was recorded. */
+		if (!banner && vmsnap_meta(src)) {
+			char b[1024];
+
+			if (vmsnap_meta_get(src, "banner", b, sizeof(b)) > 0)
+				banner = strdup(b);
+		}
 		wo.banner = banner;
 		rc = vmsnap_write(src, d.output, &wo, &st, &err);
 	}
@@ -425,6 +479,10 @@ toomany:
 	status = EXIT_USAGE;
 out:
 	free(banner);
+	for (size_t i = 0; i < carried.n; i++) {
+		free(carried.key[i]);
+		free(carried.val[i]);
+	}
 	for (int i = 0; i < d.npass; i++)
 		free(d.pass[i]);
 	vcpu_set_free(&recs);

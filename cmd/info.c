@@ -170,7 +170,7 @@ static void meta_each(const struct phys_source *src,
 
 static void meta_text(void *ctx, const char *key, const char *val)
 {
-	printf("  %-14s %s\n", key, val);
+	printf("  %-20s %s\n", key, val);
 }
 
 static void meta_json(void *ctx, const char *key, const char *val)

@@ -36,6 +36,13 @@ fi
 expect_exit 0 "$VMET" info "$TMP/j.vmsnap"
 expect_out "cr3   0x1000 (user)"
 
+# a snapshot of a snapshot keeps the original acquisition metadata
+expect_exit 0 "$VMET" dump --quiet "$TMP/j.vmsnap" -o "$TMP/jj.vmsnap"
+expect_exit 0 "$VMET" info --no-kernel "$TMP/jj.vmsnap"
+expect_out "source.source_format raw"
+expect_out "source_format        vmsnap"
+expect_out "cr3   0x1000 (user)"
+
 # LiME: two ranges with a gap, written here by hand (header: magic, version 1,
 # start, inclusive end, 8 reserved bytes)
 lime_hdr() {
