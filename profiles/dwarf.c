@@ -460,7 +460,7 @@ static int scan_units(Dwarf *dw, const char *path, struct profile *p, struct nam
 {
 	Dwarf_CU *cu = NULL;
 	Dwarf_Die cudie;
-	int rc;
+	int rc = 0;
 
 	while (want->nfound < want->n &&
 	       (rc = dwarf_get_units(dw, cu, &cu, NULL, NULL, &cudie, NULL)) == 0) {

@@ -184,9 +184,15 @@ if [ -n "$bundled" ]; then
 	else
 		echo "bundled $bundled matches"
 	fi
-	# and the search path finds it from the source tree
-	expect_exit 0 env -u VMET_PROFILE_DIR "$VMET" profile list
-	expect_out "$(basename "$bundled")"
+	# and the search path finds it: from the source tree when the binary
+	# lives there (./vmet, build-*/vmet), else through VMET_PROFILE_DIR
+	case $(readlink -f "$VMET") in
+	"$PWD"/vmet | "$PWD"/build*/vmet)
+		expect_exit 0 env -u VMET_PROFILE_DIR "$VMET" profile list ;;
+	*)
+		expect_exit 0 env VMET_PROFILE_DIR="$PWD/profiles" "$VMET" profile list ;;
+	esac
+	expect_out "$PWD/$bundled"
 fi
 
 # ---- ISF: the same facts written as a Volatility symbol table ----
