@@ -68,11 +68,29 @@ struct popts {
 	bool only_symbols;
 };
 
-/* Missing structs/members (not symbols) make a profile incomplete. */
-static int report_missing(const struct popts *o, const struct profile *p)
+/*
+ * Missing structs/members (not symbols) make a profile incomplete.  Every
+ * missing item is named when a profile is made; show names only what makes
+ * it incomplete, as symbols that a kernel version lacks are expected.
+ */
+static int report_missing(const struct popts *o, const struct profile *p, bool symbols)
 {
-	size_t msym = 0, n = wanted_check(p, o->c.quiet ? NULL : stderr, &msym);
+	char *buf = NULL;
+	size_t len = 0, msym = 0, n;
+	FILE *m = open_memstream(&buf, &len);
 
+	n = wanted_check(p, m, &msym);
+	if (m) {
+		fclose(m);
+		for (char *s = buf, *nl; !o->c.quiet && s && *s; s = nl + 1) {
+			nl = strchr(s, '\n');
+			if (!nl)
+				break;
+			if (symbols || strncmp(s, "missing symbol ", 15))
+				fprintf(stderr, "vmet profile: %.*s\n", (int)(nl - s), s);
+		}
+		free(buf);
+	}
 	return n > msym ? EXIT_INCOMPLETE : EXIT_OK;
 }
 
@@ -118,7 +136,7 @@ static int write_result(struct popts *o, struct profile *p, double seconds,
 			cmd_error(&o->c, "writing the profile to stdout failed");
 			return EXIT_USAGE;
 		}
-		status = report_missing(o, p);
+		status = report_missing(o, p, true);
 		if (!o->c.quiet)
 			fprintf(stderr, "vmet profile: %zu structs, %zu symbols\n", p->ns, p->nsym);
 		return status;
@@ -127,7 +145,7 @@ static int write_result(struct popts *o, struct profile *p, double seconds,
 		cmd_error(&o->c, "%s", err.msg);
 		return EXIT_USAGE;
 	}
-	status = report_missing(o, p);
+	status = report_missing(o, p, true);
 	if (o->c.json) {
 		struct json j;
 
@@ -254,7 +272,7 @@ static int do_show(struct popts *o, const char *path)
 		profile_free(p);
 		return EXIT_INCOMPLETE;
 	}
-	status = report_missing(o, p);
+	status = report_missing(o, p, false);
 	if (o->c.json) {
 		struct json j;
 
