@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Open a source and find its Linux kernel: shared by every Linux command. */
 #include "cmd/linux_open.h"
+#include "cmd/guest.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -178,7 +179,15 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 	rc = cmd_open_source(c, &s->src, err);
 	if (rc)
 		goto fail;
-	rc = cmd_stack_spec(c, s->src, false, &spec, err);
+	if (c->guest) {
+		/* A nested guest: its stage 2 and trusted CR3 from the guest
+		 * hypervisor's control structures, checked against host records. */
+		struct guest_check chk;
+
+		rc = cmd_guest_spec(c, s->src, &spec, &chk, err);
+	} else {
+		rc = cmd_stack_spec(c, s->src, false, &spec, err);
+	}
 	if (rc)
 		goto fail;
 	/* The kernel's tables live below stage 1: build only the stage-2 part. */
