@@ -1,0 +1,123 @@
+#!/bin/bash
+# Boot a test guest under QEMU TCG, in the background, and wait for its
+# first ground truth.
+#
+# usage: boot.sh [options] NAME
+#   --kernel-env FILE  kernel.env from fetch-kernel.sh (default: run it)
+#   --initrd CPIO      initramfs (default: build one into the state dir)
+#   --nokaslr          boot with nokaslr (default: KASLR on, as in real life)
+#   --append ARGS      extra kernel command-line arguments
+#   --mem SIZE         guest RAM (default 512M; keep <= 2G, see docs)
+#   --cpu MODEL        QEMU CPU model (default qemu64: AMD, no KPTI, 4-level)
+#   --smp N            vCPUs (default 1)
+#   --timeout S        seconds to wait for the truth (default 120)
+#
+# State directory $VMET_STATE_DIR/NAME (default /var/tmp/vmet-state/NAME):
+#   serial.log   console (ttyS0: kernel log and /init's messages)
+#   truth.log    truth channel (ttyS1), every block the guest printed
+#   truth.sock   write "truth TAG\n" here to ask for a fresh block
+#   truth.txt    the boot block (capture.sh replaces it with a fresh one)
+#   qmp.sock     QMP;  qemu.pid  QEMU's PID;  ram.path  the RAM file's path
+#   boot.env     what was booted (sourceable)
+# RAM: $VMET_RAM_DIR/NAME.ram (default /dev/shm), file offset = guest
+# physical address (below 2 GiB of RAM).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kenv= initrd= kaslr=on append= mem=512M cpu=qemu64 smp=1 timeout=120
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel-env) kenv=$2; shift ;;
+	--initrd) initrd=$2; shift ;;
+	--nokaslr) kaslr=off ;;
+	--append) append=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	--cpu) cpu=$2; shift ;;
+	--smp) smp=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	-h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+	-*) tb_die "unknown option $1" ;;
+	*) break ;;
+	esac
+	shift
+done
+[ $# -eq 1 ] || tb_die "usage: boot.sh [options] NAME"
+name=$1
+tb_name_ok "$name"
+S=$(tb_state "$name")
+ram=$VMET_RAM_DIR/$name.ram
+
+if pid=$(tb_pid "$S"); then
+	tb_die "guest $name is already running (QEMU PID $pid); stop.sh $name first"
+fi
+
+[ -n "$kenv" ] || kenv=$("$GUEST_DIR/fetch-kernel.sh" --quiet)
+# shellcheck disable=SC1090
+. "$kenv"
+
+mkdir -p "$S"
+rm -f "$S"/{serial.log,truth.log,truth.sock,qmp.sock,qemu.pid,truth.txt,truth-boot.txt} \
+	"$S"/{dump.elf,ram.raw,regs.txt,cr3.txt,capture.env,testbed.env} "$S"/truth-*.txt
+if [ -z "$initrd" ]; then
+	initrd=$S/guest.cpio
+	"$GUEST_DIR/build-initramfs.sh" --env "$kenv" "$initrd" >/dev/null
+fi
+[ -s "$initrd" ] || tb_die "no initramfs at $initrd"
+case $initrd in /*) ;; *) initrd=$PWD/$initrd ;; esac
+
+# QEMU does not clear a reused RAM file: stale structures from an earlier
+# run would be found by a scanner.
+rm -f "$ram"
+
+cmdline="console=ttyS0 panic=-1"
+[ "$kaslr" = off ] && cmdline="$cmdline nokaslr"
+[ -n "$append" ] && cmdline="$cmdline $append"
+
+t0=$(date +%s.%N)
+# -daemonize instead of & : QEMU reports start-up errors before detaching,
+# and the guest outlives this script.  (-nographic cannot be combined with
+# -daemonize; -display none is the same minus the stdio mux.)
+"$VMET_QEMU" -accel tcg -cpu "$cpu" -smp "$smp" -m "$mem" \
+	-object "memory-backend-file,id=mem,size=$mem,mem-path=$ram,share=on" \
+	-machine q35,memory-backend=mem \
+	-kernel "$VMLINUZ" -initrd "$initrd" -append "$cmdline" \
+	-display none -monitor none -no-reboot -nic none -device vmcoreinfo \
+	-serial "file:$S/serial.log" \
+	-chardev "socket,id=truth,path=$S/truth.sock,server=on,wait=off,logfile=$S/truth.log,logappend=off" \
+	-serial chardev:truth \
+	-qmp "unix:$S/qmp.sock,server=on,wait=off" \
+	-name "$name" -pidfile "$S/qemu.pid" -daemonize
+echo "$ram" >"$S/ram.path"
+cpio_sha=$(sha256sum "$initrd" | cut -d' ' -f1)
+cat >"$S/boot.env" <<EOF
+NAME=$name
+STATE=$S
+RAM=$ram
+MEM=$mem
+CPU=$cpu
+SMP=$smp
+KASLR=$kaslr
+APPEND='$cmdline'
+KERNEL_ENV=$kenv
+KVER=$KVER
+VMLINUZ=$VMLINUZ
+INITRD=$initrd
+INITRD_SHA256=$cpio_sha
+QMP=$S/qmp.sock
+TRUTH_SOCK=$S/truth.sock
+TRUTH_LOG=$S/truth.log
+SERIAL=$S/serial.log
+PIDFILE=$S/qemu.pid
+EOF
+
+if ! tb_wait_truth "$S" boot "$timeout"; then
+	tb_log "boot of $name failed; state in $S"
+	exit 1
+fi
+tb_extract_truth "$S/truth.log" boot "$S/truth-boot.txt" || tb_die "truth block unreadable in $S/truth.log"
+cp "$S/truth-boot.txt" "$S/truth.txt"
+t1=$(date +%s.%N)
+boot_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+echo "BOOT_SECONDS=$boot_s" >>"$S/boot.env"
+tb_log "guest $name up (QEMU PID $(tb_pid "$S")), truth after ${boot_s}s"
+echo "$S"

@@ -1,0 +1,110 @@
+# Shared by the testbed scripts (sourced, bash).  Paths are overridable so
+# that CI, developers and parallel runs can keep their guests apart:
+#   VMET_TESTBED_DIR  kernel/package cache       (/var/cache/vmet-testbed)
+#   VMET_STATE_DIR    one directory per guest     (/var/tmp/vmet-state)
+#   VMET_RAM_DIR      where guest RAM files live  (/dev/shm)
+#   VMET_QEMU         the emulator                (qemu-system-x86_64)
+
+GUEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VMET_TESTBED_DIR=${VMET_TESTBED_DIR:-/var/cache/vmet-testbed}
+VMET_STATE_DIR=${VMET_STATE_DIR:-/var/tmp/vmet-state}
+VMET_RAM_DIR=${VMET_RAM_DIR:-/dev/shm}
+VMET_QEMU=${VMET_QEMU:-qemu-system-x86_64}
+
+tb_die() { echo "${0##*/}: error: $*" >&2; exit 1; }
+tb_log() { echo "${0##*/}: $*" >&2; }
+
+# tb_name_ok NAME: names become file names and QEMU -name values.
+tb_name_ok() {
+	case $1 in
+	''|*[!A-Za-z0-9_.-]*|.*) tb_die "bad guest name '$1' (letters, digits, _ . - only)" ;;
+	esac
+}
+
+tb_state() { echo "$VMET_STATE_DIR/$1"; }
+
+# tb_pid STATEDIR: print the PID of this guest's QEMU if it is alive.  The
+# PID file alone is not trusted: the process must be QEMU started for this
+# very state directory (PIDs get reused).
+tb_pid() {
+	local s=$1 pid
+	[ -s "$s/qemu.pid" ] || return 1
+	read -r pid <"$s/qemu.pid" || return 1
+	case $pid in ''|*[!0-9]*) return 1 ;; esac
+	[ -r "/proc/$pid/cmdline" ] || return 1
+	tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$s/qemu.pid" || return 1
+	echo "$pid"
+}
+
+# tb_extract_truth LOG TAG OUT: copy the block tagged TAG (markers included,
+# carriage returns dropped) from the truth channel log; fail if incomplete.
+tb_extract_truth() {
+	local log=$1 tag=$2 out=$3
+	awk -v tag="$tag" '
+		{ sub(/\r$/, "") }
+		$0 == "===VMET-TRUTH-BEGIN=== " tag { on = 1; n = 0; buf = "" }
+		on { buf = buf $0 "\n" }
+		on && $0 == "===VMET-TRUTH-END=== " tag { printf "%s", buf; done = 1; on = 0 }
+		END { exit done ? 0 : 1 }
+	' "$log" >"$out.tmp" && mv -f "$out.tmp" "$out" || { rm -f "$out.tmp"; return 1; }
+}
+
+# tb_wait_truth STATEDIR TAG TIMEOUT_S: wait for the END marker of TAG.
+tb_wait_truth() {
+	local s=$1 tag=$2 to=$3 t0=$SECONDS
+	while ! grep -qaE -- "^===VMET-TRUTH-END=== $tag"$'\r''?$' "$s/truth.log" 2>/dev/null; do
+		if ! tb_pid "$s" >/dev/null; then
+			echo "${0##*/}: QEMU for $s is gone; last console lines:" >&2
+			tail -n 30 "$s/serial.log" >&2 2>/dev/null || true
+			return 1
+		fi
+		if [ $((SECONDS - t0)) -ge "$to" ]; then
+			echo "${0##*/}: no truth '$tag' after ${to}s; last console lines:" >&2
+			tail -n 30 "$s/serial.log" >&2 2>/dev/null || true
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# tb_truth_now STATEDIR TAG TIMEOUT_S OUT: ask the guest's /init for a fresh
+# block and store it in OUT.
+# - The block is read from the socket itself, not from truth.log: while a
+#   client is connected QEMU 7.2's chardev logfile repeats bytes now and
+#   then (seen: "rem_addrress"), whereas the socket stream is exact.
+# - The guest's output must be drained anyway: QEMU sends each UART byte as
+#   its own socket message and an unread unix socket fills after a few
+#   hundred of them, stalling the guest.
+# - The connection stays open until the block is complete: QEMU drops a
+#   socket chardev on hang-up, unread input included.
+# - The leading newline ends any partial line left on the guest's side.
+tb_truth_now() {
+	local s=$1 tag=$2 to=$3 out=$4 raw=$1/truth-req.raw t0=$SECONDS rc=1 req_pid
+	: >"$raw"
+	coproc TBREQ { exec socat - "UNIX-CONNECT:$s/truth.sock" >"$raw" 2>/dev/null; }
+	req_pid=$TBREQ_PID
+	printf '\ntruth %s\n' "$tag" >&"${TBREQ[1]}"
+	while :; do
+		if grep -qaE -- "^===VMET-TRUTH-END=== $tag"$'\r''?$' "$raw"; then
+			rc=0
+			break
+		fi
+		if ! tb_pid "$s" >/dev/null; then
+			tb_log "QEMU for $s is gone"
+			break
+		fi
+		if ! kill -0 "$req_pid" 2>/dev/null; then
+			tb_log "lost the connection to $s/truth.sock"
+			break
+		fi
+		if [ $((SECONDS - t0)) -ge "$to" ]; then
+			tb_log "no truth '$tag' from the guest after ${to}s"
+			break
+		fi
+		sleep 0.05
+	done
+	kill "$req_pid" 2>/dev/null || true
+	wait "$req_pid" 2>/dev/null || true
+	[ $rc = 0 ] || return 1
+	tb_extract_truth "$raw" "$tag" "$out"
+}

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# capture.sh NAME: capture the running nested testbed NAME into its state
+# dir, leaving it running.
+#
+# usage: capture.sh [--samples N] NAME          (default 8 samples)
+#
+# Writes into $VMET_STATE_DIR/NAME:
+#   truth-l2.txt truth-l1.txt  fresh truth blocks, asked for just before
+#                       L0 is paused (they replace boot.sh's)
+#   regs-samples.txt    L0's vCPU registers, one line per sample:
+#                         sample=I cr3=0x.. rip=0x.. efer=0x.. cr0=0x.. cr4=0x..
+#                       N samples with L0 run for 0.3 s between them, then
+#                       sample=capture at the instant of the RAM copy/dump
+#   ram.raw             copy of L0's RAM file (sparse), i.e. L1's memory
+#   dump.elf            QMP dump-guest-memory of L0, the same instant
+#   truth-l1-ps.txt truth-l1-netstat.txt truth-l2-ps.txt truth-l2-netstat.txt
+#                       the truths normalized by the flat testbed's scripts
+#
+# While L2 runs, L0's vCPU is in L2 and 'info registers' shows L2's CR3 (an
+# L2 physical address) and RIP; otherwise L1's.  QEMU shows no guest-mode
+# flag, and EFER.SVME is set either way (KVM keeps it set in L2's VMCB), so
+# the samples are recorded as they are, not labelled.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+samples=8
+while [ $# -gt 0 ]; do
+	case $1 in
+	--samples) samples=$2; shift ;;
+	-h | --help) sed -n '4,25p' "$0"; exit 0 ;;
+	-*) echo "capture.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+	shift
+done
+[ $# -eq 1 ] || { echo "usage: capture.sh [--samples N] NAME" >&2; exit 2; }
+case $samples in '' | *[!0-9]* | 0) tb_die "--samples wants a positive count, not '$samples'" ;; esac
+name=$1
+tb_name_ok "$name"
+S=$(tb_state "$name")
+tb_pid "$S" >/dev/null || tb_die "bed $name is not running (boot.sh $name)"
+ram=$(cat "$S/ram.path")
+[ -f "$ram" ] || tb_die "no RAM file $ram"
+qmp() { "$FLAT_DIR/qmp.sh" "$S/qmp.sock" "$@"; }
+
+rm -f "$S"/{regs-samples.txt,ram.raw,dump.elf} "$S"/truth-l?-*.txt
+
+# Fresh truths first, as close to the pause as they can be.
+tag=capture-$(date +%s)
+tb_request_truth "$S" "$tag" || tb_die "cannot reach L2's truth channel"
+tb_wait_truth "$S" "$tag" 120 || tb_die "no L2 truth '$tag'"
+l1_truth "$S" "$tag" 120 || tb_die "no L1 truth '$tag'"
+
+# regs LABEL: the registers a walker needs, from 'info registers'.
+regs() {
+	local text
+	text=$(qmp registers) || tb_die "info registers failed"
+	awk -v label="$1" '
+		{ sub(/\r$/, "") }
+		match($0, /RIP=[0-9a-f]+/) { rip = substr($0, RSTART + 4, RLENGTH - 4) }
+		match($0, /CR0=[0-9a-f]+/) { cr0 = substr($0, RSTART + 4, RLENGTH - 4) }
+		match($0, /CR3=[0-9a-f]+/) { cr3 = substr($0, RSTART + 4, RLENGTH - 4) }
+		match($0, /CR4=[0-9a-f]+/) { cr4 = substr($0, RSTART + 4, RLENGTH - 4) }
+		match($0, /EFER=[0-9a-f]+/) { efer = substr($0, RSTART + 5, RLENGTH - 5) }
+		END {
+			if (rip == "" || cr3 == "" || cr0 == "" || cr4 == "" || efer == "")
+				exit 1
+			printf "sample=%s cr3=0x%s rip=0x%s efer=0x%s cr0=0x%s cr4=0x%s\n",
+				label, cr3, rip, efer, cr0, cr4
+		}' <<<"$text" || tb_die "info registers gave no CR3/RIP/EFER/CR0/CR4: $text"
+}
+
+qmp stop >/dev/null || tb_die "QMP stop failed"
+# From here on, leave L0 running whatever happens.
+trap 'qmp cont >/dev/null 2>&1 || true' EXIT
+for ((i = 1; i <= samples; i++)); do
+	regs "$i" >>"$S/regs-samples.txt"
+	qmp cont >/dev/null || tb_die "QMP cont failed"
+	sleep 0.3
+	qmp stop >/dev/null || tb_die "QMP stop failed"
+done
+regs capture >>"$S/regs-samples.txt"
+
+# Paused: the RAM copy and the dump show the same instant as "capture".
+# Where L1 never wrote, the RAM file has holes; keep the copy sparse.
+cp --sparse=always "$ram" "$S/ram.raw"
+qmp dump "$S/dump.elf" 600 >/dev/null || tb_die "dump-guest-memory failed"
+qmp cont >/dev/null || tb_die "QMP cont failed"
+trap - EXIT
+
+tb_extract_truth "$S/truth.log" "$tag" "$S/truth-l2.txt" || tb_die "L2's truth '$tag' is unreadable"
+tb_extract_truth "$S/truth-l1.log" "$tag" "$S/truth-l1.txt" || tb_die "L1's truth '$tag' is unreadable"
+for lvl in l1 l2; do
+	"$FLAT_DIR/truth-ps.sh" "$S/truth-$lvl.txt" >"$S/truth-$lvl-ps.txt" ||
+		tb_die "truth-ps.sh failed on $S/truth-$lvl.txt"
+	"$FLAT_DIR/truth-netstat.sh" "$S/truth-$lvl.txt" >"$S/truth-$lvl-netstat.txt" ||
+		tb_die "truth-netstat.sh failed on $S/truth-$lvl.txt"
+done
+tb_log "bed $name captured into $S ($samples samples + capture)"

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Sourced by the nested testbed's scripts (bash), after the flat testbed's
+# lib.sh, whose paths and helpers it shares: the same VMET_STATE_DIR,
+# VMET_RAM_DIR and VMET_TESTBED_DIR, the same state-dir layout, the same
+# truth format and channel protocol.
+
+NESTED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib.sh
+. "$NESTED_DIR/../lib.sh"
+FLAT_DIR=$GUEST_DIR
+
+# L0: the emulated host that runs L1.  SVM with nested paging is what lets
+# L1's KVM run L2 at all; QEMU 7.2's TCG offers both on qemu64.
+L0_CPU=qemu64,+svm,+npt
+L0_MEM=2G
+# L2: the flat guest, run by L1's QEMU/KVM.  idle=poll keeps L2's vCPU in
+# guest mode while L2 idles (HLT would exit to L1, which then idles too), so
+# that L0's register samples catch L2's CR3 rather than L1's; the price is
+# one host core kept busy while the bed is up.
+L2_MEM=256M
+L2_APPEND='console=ttyS0 panic=-1 idle=poll'
+
+# Where L1 finds its L2 and settings (inside L1's initramfs).
+L1_CONF=/etc/vmet-nested.conf
+
+# l1_truth STATEDIR TAG TIMEOUT_S: have L1's /init print a truth block
+# tagged TAG on its channel (truth-l1.log) and wait for its END marker.
+# A request sent before L1 opened its end of the line would be lost, so
+# the channel is first proved with ping/pong; the truth is asked for once,
+# so the log never holds two blocks of one tag.
+l1_truth() {
+	local s=$1 tag=$2 to=$3 t0=$SECONDS n=0
+	until grep -qa -- "^pong $tag-[0-9]*"$'\r\?$' "$s/truth-l1.log" 2>/dev/null; do
+		if [ $((SECONDS - t0)) -ge "$to" ]; then
+			echo "${0##*/}: L1's truth channel does not answer after ${to}s" >&2
+			return 1
+		fi
+		tb_pid "$s" >/dev/null || { echo "${0##*/}: L0 QEMU for $s is gone" >&2; return 1; }
+		n=$((n + 1))
+		printf 'ping %s\n' "$tag-$n" | socat -u - "UNIX-CONNECT:$s/truth-l1.sock" || return 1
+		sleep 2
+	done
+	printf 'truth %s\n' "$tag" | socat -u - "UNIX-CONNECT:$s/truth-l1.sock" || return 1
+	while ! grep -qa -- "^===VMET-TRUTH-END=== $tag"$'\r\?$' "$s/truth-l1.log" 2>/dev/null; do
+		tb_pid "$s" >/dev/null || { echo "${0##*/}: L0 QEMU for $s is gone" >&2; return 1; }
+		if [ $((SECONDS - t0)) -ge "$to" ]; then
+			echo "${0##*/}: no L1 truth '$tag' after ${to}s" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
