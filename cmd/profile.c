@@ -109,6 +109,9 @@ static void json_missing(struct json *j, const struct profile *p)
 			nl = strchr(s, '\n');
 			if (!nl)
 				break;
+			/* "struct X", "member X.Y", "symbol Z": the key says they are missing. */
+			if (!strncmp(s, "missing ", 8))
+				s += 8;
 			json_strn(j, s, (size_t)(nl - s));
 		}
 	}
