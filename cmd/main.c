@@ -14,7 +14,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "guests", cmd_guests, "list the guests a guest hypervisor runs (VMCB/VMCS), checked" },
 	{ "translate", cmd_translate, "show every table entry behind a virtual or guest-physical address" },
-	{ "profile", cmd_profile, "build, import, show or list kernel profiles" },
+	{ "profile", cmd_profile, "build, import, extract, show or list kernel profiles" },
 	{ "ps", cmd_ps, "list a Linux guest's processes (like ps -ef)" },
 	{ "netstat", cmd_netstat, "list a Linux guest's sockets and their owners (like netstat -tunap)" },
 	{ "dump", cmd_dump, "write a source as a vmet snapshot (or a raw image)" },
