@@ -87,8 +87,8 @@ static void print_text(const struct profile *p, const struct linux_autoprofile_i
 
 	printf("banner:   %s\n", p->banner);
 	printf("kernel:   located by %s; _text 0x%" PRIx64 " (physical 0x%" PRIx64 "), "
-	       "%zu bytes of image copied\n", method_name(lay->method), in->text_va,
-	       in->text_pa, in->image_bytes);
+	       "%zu bytes of image %s\n", method_name(lay->method), in->text_va,
+	       in->text_pa, in->image_bytes, in->image_mapped ? "mapped" : "copied");
 	printf("kallsyms: %zu symbols; names at _text+0x%zx, markers +0x%zx (%u-byte), "
 	       "token table +0x%zx, offsets +0x%zx%s%s\n", in->nsyms, w->names, w->markers,
 	       w->marker_width, w->token_table, w->offsets,
@@ -101,7 +101,7 @@ static void print_text(const struct profile *p, const struct linux_autoprofile_i
 	       output ? " -> " : " (not written: no -o)", output ? output : "");
 	if (in->cache_path[0])
 		printf("cache:    %s\n", in->cache_path);
-	printf("time:     %.1f ms (image copy + kallsyms %.1f ms, BTF + profile + checks "
+	printf("time:     %.1f ms (image + kallsyms %.1f ms, BTF + profile + checks "
 	       "%.1f ms)\n", in->t_total * 1e3, in->t_read * 1e3, in->t_btf * 1e3);
 }
 
@@ -122,6 +122,7 @@ static void print_json(const struct profile *p, const struct linux_autoprofile_i
 	json_khex(&j, "text_va", in->text_va);
 	json_khex(&j, "text_pa", in->text_pa);
 	json_ku64(&j, "image_bytes", in->image_bytes);
+	json_kbool(&j, "image_mapped", in->image_mapped);
 	json_key(&j, "kallsyms");
 	json_obj_begin(&j);
 	json_ku64(&j, "symbols", in->nsyms);
@@ -146,14 +147,11 @@ static void print_json(const struct profile *p, const struct linux_autoprofile_i
 	json_ku64(&j, "missing", missing);
 	if (in->cache_path[0])
 		json_kstr(&j, "cache", in->cache_path);
-	json_key(&j, "milliseconds");
+	json_key(&j, "microseconds");
 	json_obj_begin(&j);
-	json_key(&j, "total");
-	fprintf(stdout, "%.3f", in->t_total * 1e3);
-	json_key(&j, "image_and_kallsyms");
-	fprintf(stdout, "%.3f", in->t_read * 1e3);
-	json_key(&j, "btf_and_profile");
-	fprintf(stdout, "%.3f", in->t_btf * 1e3);
+	json_ku64(&j, "total", (uint64_t)(in->t_total * 1e6));
+	json_ku64(&j, "image_and_kallsyms", (uint64_t)(in->t_read * 1e6));
+	json_ku64(&j, "btf_and_profile", (uint64_t)(in->t_btf * 1e6));
 	json_obj_end(&j);
 	json_obj_end(&j);
 	json_end(&j);

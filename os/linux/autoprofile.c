@@ -117,8 +117,34 @@ static bool layout_text(const struct linux_layout *lay, uint64_t *va, uint64_t *
 }
 
 /*
+ * Whether _text really is at img->pa: init_top_pgt's kernel entry holds the
+ * physical address of level3_kernel_pgt (level4 under 5-level paging), so
+ * the two symbols pin the image's physical placement.  True when the
+ * symbols are missing or outside the image (nothing to contradict).
+ */
+static bool placement_agrees(const struct linux_image *img, const struct kallsyms *ks)
+{
+	const struct kallsyms_sym *pgt = kallsyms_lookup(ks, "init_top_pgt");
+	const struct kallsyms_sym *l3 = kallsyms_lookup(ks, "level3_kernel_pgt");
+	const struct kallsyms_sym *l4 = kallsyms_lookup(ks, "level4_kernel_pgt");
+	uint64_t off, e, to;
+
+	if (!pgt || pgt->addr < img->va)
+		return true;
+	off = pgt->addr - img->va + 511 * 8;
+	if (off >= img->len || img->len - off < 8)
+		return true;
+	memcpy(&e, img->buf + off, 8);
+	to = e & PTE_ADDR_MASK;
+	return (l3 && to == img->pa + (l3->addr - img->va)) ||
+	       (l4 && to == img->pa + (l4->addr - img->va));
+}
+
+/*
  * A scan hit: kallsyms from a window around the banner, then _text is where
- * the banner's distance from _text puts it.
+ * the banner's distance from _text puts it -- if the hit is linux_banner
+ * itself and not one of the other copies of the string in memory, which
+ * placement_agrees() tells.
  */
 static int image_from_hit(struct aspace *lower, const struct linux_banner_hit *h,
 			  struct linux_image *img, struct kallsyms **ks, struct vmet_err *err)
@@ -167,6 +193,14 @@ static int image_from_hit(struct aspace *lower, const struct linux_banner_hit *h
 	(*ks)->where.seqs -= (*ks)->where.have_seqs ? shift : 0;
 	(*ks)->where.token_table -= shift;
 	(*ks)->where.token_index -= shift;
+	if (!placement_agrees(img, *ks)) {
+		rc = vmet_errf(err, VMET_EMISMATCH,
+			       "the banner at 0x%" PRIx64 " is a copy, not linux_banner: "
+			       "init_top_pgt does not map an image at 0x%" PRIx64, h->pa, text_pa);
+		img->buf = NULL;
+		img->owned = NULL;
+		goto fail;
+	}
 	return 0;
 fail:
 	kallsyms_free(*ks);
@@ -376,9 +410,8 @@ static int verify(struct aspace *lower, const struct linux_image *img,
 {
 	const struct kallsyms_sym *it = kallsyms_lookup(ks, "init_task");
 	const struct kallsyms_sym *pgt = kallsyms_lookup(ks, "init_top_pgt");
-	const struct kallsyms_sym *next = kallsyms_lookup(ks, mode == PAGING_5LEVEL ?
-							   "level4_kernel_pgt" :
-							   "level3_kernel_pgt");
+	const struct kallsyms_sym *l3 = kallsyms_lookup(ks, "level3_kernel_pgt");
+	const struct kallsyms_sym *l4 = kallsyms_lookup(ks, "level4_kernel_pgt");
 	const struct profile_member *comm = profile_member(p, "task_struct", "comm");
 	char name[17] = { 0 };
 	uint64_t e511;
@@ -405,12 +438,18 @@ static int verify(struct aspace *lower, const struct linux_image *img,
 		return vmet_errf(err, VMET_EMISMATCH,
 				 "init_top_pgt 0x%" PRIx64 " entry 511 (kernel image) is not "
 				 "present (0x%016" PRIx64 ")", pgt->addr, e511);
-	if (next && (e511 & PTE_ADDR_MASK) != img->pa + (next->addr - img->va))
+	/* 4-level: init_top_pgt is the PML4, its last entry level3_kernel_pgt;
+	 * 5-level: the PML5, its last entry level4_kernel_pgt.  A scan does not
+	 * know the mode, and either target pins the placement. */
+	if ((l3 || l4) && !(l3 && (e511 & PTE_ADDR_MASK) == img->pa + (l3->addr - img->va)) &&
+	    !(l4 && (e511 & PTE_ADDR_MASK) == img->pa + (l4->addr - img->va)))
 		return vmet_errf(err, VMET_EMISMATCH,
 				 "init_top_pgt 0x%" PRIx64 " entry 511 points at 0x%" PRIx64
-				 ", not at %s (physical 0x%" PRIx64 ")", pgt->addr,
-				 e511 & PTE_ADDR_MASK, kallsyms_name(ks, next),
-				 img->pa + (next->addr - img->va));
+				 ", at neither level3_kernel_pgt (physical 0x%" PRIx64
+				 ") nor level4_kernel_pgt (0x%" PRIx64 ")", pgt->addr,
+				 e511 & PTE_ADDR_MASK,
+				 l3 ? img->pa + (l3->addr - img->va) : 0,
+				 l4 ? img->pa + (l4->addr - img->va) : 0);
 	return 0;
 }
 
@@ -481,6 +520,7 @@ int linux_profile_build(struct aspace *lower, enum paging_mode mode,
 	info->text_va = img->va;
 	info->text_pa = img->pa;
 	info->image_bytes = img->len;
+	info->image_mapped = img->owned == NULL;
 	info->nsyms = ks->n;
 	info->ks_where = ks->where;
 	rc = linux_btf_locate(img, ks, &blob, &blen, &info->btf, err);

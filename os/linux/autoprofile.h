@@ -84,6 +84,7 @@ struct linux_autoprofile_info {
 	char cache_note[VMET_ERR_MSG_MAX];	/* why the cache was not written, if not */
 	uint64_t text_va, text_pa;
 	size_t image_bytes;
+	bool image_mapped;		/* read in place (else copied) */
 	size_t nsyms;			/* kallsyms entries */
 	struct kallsyms_where ks_where;	/* image offsets of the tables */
 	struct linux_btf_where btf;
