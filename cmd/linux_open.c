@@ -201,8 +201,15 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 	o.cr3 = spec.cr3;
 	if (spec.stage1 && (spec.x86_flags & X86_PTI_KERNEL_ROOT))
 		o.cr3 &= ~PTI_USER_BIT;
-	o.mode = c->mode >= 0 ? (enum paging_mode)c->mode :
-		 spec.stage1 ? spec.mode : PAGING_NONE;
+	/* The paging depth is known from --mode, a vCPU record or the guest
+	 * check; a bare --cr3 leaves it open and both depths are tried. */
+	{
+		const struct vcpu_record *rec = vcpu_set_find(&s->src->vcpus, 0, 0);
+		bool known = c->guest || (rec && rec->mode != PAGING_NONE);
+
+		o.mode = c->mode >= 0 ? (enum paging_mode)c->mode :
+			 spec.stage1 && known ? spec.mode : PAGING_NONE;
+	}
 	o.allow_scan = true;
 	/*
 	 * Each way of locating the kernel is tried in turn, so that a VMCOREINFO
@@ -211,16 +218,26 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 	 * the entry code: its kernel twin (bit 12 clear) is tried next.
 	 */
 	{
-		struct linux_locate_opts tries[4];
+		struct linux_locate_opts tries[8];
 		size_t n = 0;
+		/* With the depth unknown, a 4-level walk of 5-level tables can find
+		 * a bogus "_text": each depth is its own attempt, and the binding's
+		 * checks pick the right one. */
+		enum paging_mode depth[2] = { o.mode, PAGING_NONE };
+
+		if (o.mode == PAGING_NONE) {
+			depth[0] = PAGING_4LEVEL;
+			depth[1] = PAGING_5LEVEL;
+		}
 
 		if (o.use_vmcoreinfo && s->src->vmcoreinfo) {
 			tries[n] = o;
 			tries[n].have_cr3 = false;
 			tries[n++].allow_scan = false;
 		}
-		if (o.have_cr3) {
+		for (int d = 0; o.have_cr3 && d < 2 && depth[d] != PAGING_NONE; d++) {
 			tries[n] = o;
+			tries[n].mode = depth[d];
 			tries[n].use_vmcoreinfo = false;
 			tries[n++].allow_scan = false;
 			if (o.cr3 & PTI_USER_BIT) {

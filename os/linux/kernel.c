@@ -161,22 +161,29 @@ int linux_kernel_bind(struct phys_source *src, struct aspace *lower,
 
 		/* Several copies of a banner can be in memory: only the one whose
 		 * implied page tables map it back at linux_banner is the kernel's. */
-		for (size_t i = 0; i < lay->nhits; i++) {
-			if (!prof->banner || strcmp(lay->hits[i].text, prof->banner))
+		for (size_t i = 0; i < lay->nhits * 2; i++) {
+			const struct linux_banner_hit *h = &lay->hits[i / 2];
+
+			/* Unknown paging depth: each hit with 4, then 5 levels. */
+			if (i % 2 && lay->mode != PAGING_NONE)
+				continue;
+			if (lay->mode == PAGING_NONE)
+				k->mode = i % 2 ? PAGING_5LEVEL : PAGING_4LEVEL;
+			if (!prof->banner || strcmp(h->text, prof->banner))
 				continue;
 			tried++;
-			rc = bind_scan_hit(k, &lay->hits[i], &last);
+			rc = bind_scan_hit(k, h, &last);
 			if (!rc) {
 				k->root = image_pa(linux_sym(k, k->off.sym_init_top_pgt), k->phys_base);
 				if (!(rc = build_kas(k, &last)) && !(rc = verify(k, &last)) &&
-				    k->banner_pa == lay->hits[i].pa) {
+				    k->banner_pa == h->pa) {
 					*out = k;
 					return 0;
 				}
 				if (!rc)
 					vmet_errf(&last, VMET_EMISMATCH, "banner copy at 0x%" PRIx64
 						  " is not linux_banner (that is at 0x%" PRIx64 ")",
-						  lay->hits[i].pa, k->banner_pa);
+						  h->pa, k->banner_pa);
 			}
 		}
 		rc = vmet_errf(err, VMET_ENOTFOUND, "none of %zu banner copies found by the scan "

@@ -68,16 +68,24 @@ int linux_locate(struct phys_source *src, struct aspace *lower,
 			out->mode = PAGING_4LEVEL;
 		return 0;
 	}
-	if (out->mode == PAGING_NONE)
-		out->mode = PAGING_4LEVEL;
 	if (o->have_cr3) {
-		struct aspace *as = aspace_x86_new(lower, out->mode, o->cr3 & CR3_ADDR_MASK, 0,
-						   &cr3err);
+		/* Unknown paging depth: 4-level first, then LA57's 5 levels. */
+		enum paging_mode modes[2] = { out->mode, PAGING_NONE };
 
-		if (as) {
+		if (out->mode == PAGING_NONE) {
+			modes[0] = PAGING_4LEVEL;
+			modes[1] = PAGING_5LEVEL;
+		}
+		for (int i = 0; i < 2 && modes[i] != PAGING_NONE; i++) {
+			struct aspace *as = aspace_x86_new(lower, modes[i], o->cr3 & CR3_ADDR_MASK,
+							   0, &cr3err);
+
+			if (!as)
+				continue;
 			rc = linux_find_text(as, &out->text_va, &out->text_pa, &cr3err);
 			aspace_free(as);
 			if (!rc) {
+				out->mode = modes[i];
 				out->have_text = true;
 				out->method = LINUX_LOC_CR3;
 				return 0;

@@ -64,6 +64,7 @@ struct fx {
 	uint64_t root;
 	uint64_t heap;		/* next free physical byte for kernel objects */
 	uint64_t init_cred;
+	int levels;		/* 4, or 5 for LA57 tables */
 };
 
 static void add_struct(struct profile *p, const char *name, uint64_t size,
@@ -266,10 +267,10 @@ static void build(struct fx *f, struct world *w)
 	f->root = img_pa(SYM_ROOT);
 	memset(mem_bytes(f->src) + f->root, 0, 4096);
 	for (uint64_t off = 0; off < (4u << 20); off += 2u << 20)
-		map_lm(f->src, &f->alloc, f->root, 4, rt(LINK_TEXT) + off, TEXT_PA + off, 2u << 20,
-		       3, 0, NULL, NULL);
+		map_lm(f->src, &f->alloc, f->root, f->levels, rt(LINK_TEXT) + off, TEXT_PA + off,
+		       2u << 20, 3, 0, NULL, NULL);
 	for (uint64_t pa = 0; pa < MEM; pa += 2u << 20)
-		map_lm(f->src, &f->alloc, f->root, 4, dm(pa), pa, 2u << 20, 3, 0, NULL, NULL);
+		map_lm(f->src, &f->alloc, f->root, f->levels, dm(pa), pa, 2u << 20, 3, 0, NULL, NULL);
 	/* A decoy banner first in memory, differing as Debian's copy does. */
 	{
 		static const char decoy[] = "Linux version 6.1.0-test (vmet@test) #  SMP PREEMPT_DYNAMIC\n";
@@ -301,7 +302,7 @@ static void build(struct fx *f, struct world *w)
 	w->mm = kalloc(f, 0x20);
 	w->user_root = pa_page(&f->alloc);
 	w->argpa = pa_page(&f->alloc);
-	map_lm(f->src, &f->alloc, w->user_root, 4, 0x7ffc0000, w->argpa, 4096, 7, 0, NULL, NULL);
+	map_lm(f->src, &f->alloc, w->user_root, f->levels, 0x7ffc0000, w->argpa, 4096, 7, 0, NULL, NULL);
 	mem_write(f->src, w->argpa + 0x10, "/sbin/init\0splash\0", 18);
 	kw64(f, w->mm + 0, dm(w->user_root));
 	kw64(f, w->mm + 8, 0x7ffc0010);
@@ -317,6 +318,7 @@ static int setup(void **state)
 	f->phys = aspace_phys_new(f->src);
 	f->alloc = (struct page_alloc){ f->src, 0x100000, 0x800000 };
 	f->heap = 0x1000000;
+	f->levels = 4;
 	f->prof = fake_profile(BANNER);
 	*state = f;
 	return 0;
@@ -428,6 +430,43 @@ static void test_locate_by_cr3(void **state)
 	assert_int_equal(k->slide, SLIDE);
 	assert_int_equal(k->phys_base, PHYS_BASE);
 	assert_int_equal(k->root, f->root);
+	linux_kernel_close(k);
+	free(lay);
+}
+
+/* LA57 tables found from a CR3 and from a scan, the depth not given. */
+static void test_five_level_depth_unknown(void **state)
+{
+	struct fx *f = *state;
+	struct world w;
+	struct linux_locate_opts o = { .have_cr3 = true, .mode = PAGING_5LEVEL };
+	struct linux_layout *lay = calloc(1, sizeof(*lay));
+	struct linux_kernel *k;
+	struct linux_task_list l;
+	struct linux_report rep = { 0 };
+	struct vmet_err err = { 0 };
+
+	f->levels = 5;
+	build(f, &w);
+	o.cr3 = f->root;
+	if (linux_locate(f->src, f->phys, &o, lay, &err))
+		fail_msg("locate: %s", err.msg);
+	assert_int_equal(lay->mode, PAGING_5LEVEL);
+	assert_int_equal(lay->text_va, rt(LINK_TEXT));
+	k = bind_ok(f, lay);
+	assert_int_equal(linux_tasks(k, LINUX_TASKS_CMDLINE, &l, &rep, &err), 0);
+	assert_string_equal(find_pid(&l, 1)->cmdline, "/sbin/init splash");
+	linux_task_list_free(&l);
+	linux_kernel_close(k);
+	/* A scan does not know the depth: binding tries both. */
+	memset(lay, 0, sizeof(*lay));
+	o = (struct linux_locate_opts){ .allow_scan = true };
+	if (linux_locate(f->src, f->phys, &o, lay, &err))
+		fail_msg("locate: %s", err.msg);
+	assert_int_equal(lay->mode, PAGING_NONE);
+	k = bind_ok(f, lay);
+	assert_int_equal(k->mode, PAGING_5LEVEL);
+	assert_int_equal(k->slide, SLIDE);
 	linux_kernel_close(k);
 	free(lay);
 }
@@ -776,6 +815,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bind_vmcoreinfo_and_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locate_by_cr3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_skips_decoy_banner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_five_level_depth_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_profile_is_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_task_cycle_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_task_out_of_memory_recovers_tail, setup, teardown),
