@@ -15,7 +15,8 @@ PREFIX    ?= /usr/local
 BUILDDIR  ?= build
 SANITIZE  ?= 0
 
-CPPFLAGS  += -I. -D_GNU_SOURCE -DVMET_VERSION='"$(VERSION)"'
+CPPFLAGS  += -I. -D_GNU_SOURCE -DVMET_VERSION='"$(VERSION)"' \
+             -DVMET_PROFILE_DATADIR='"$(PREFIX)/share/vmet/profiles"'
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-unused-parameter -fno-strict-aliasing

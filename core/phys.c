@@ -114,10 +114,12 @@ int phys_set_ranges(struct phys_source *src, struct phys_range *ranges,
 	qsort(ranges, n, sizeof(*ranges), range_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (ranges[i].end <= ranges[i].start) {
+			uint64_t s = ranges[i].start, e = ranges[i].end;
+
 			free(ranges);
 			return vmet_errf(err, VMET_EFORMAT,
 					 "memory range %zu [0x%" PRIx64 ", 0x%" PRIx64 ") is empty or wraps",
-					 i, ranges[i].start, ranges[i].end);
+					 i, s, e);
 		}
 		if (i && ranges[i].start < ranges[i - 1].end) {
 			uint64_t s = ranges[i].start, ps = ranges[i - 1].start,
