@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/guest.h"
 #include "cmd/json.h"
 #include "os/linux/autoprofile.h"
 #include "profiles/wanted.h"
@@ -51,7 +52,14 @@ static int locate(struct cmd_common *c, struct phys_source *src, bool use_vmcore
 	struct linux_locate_opts o = { 0 };
 	int rc;
 
-	rc = cmd_stack_spec(c, src, false, &spec, err);
+	if (c->guest) {
+		/* A nested guest: stage 2 and the trusted CR3 as vmet ps finds them. */
+		struct guest_check chk;
+
+		rc = cmd_guest_spec(c, src, &spec, &chk, err);
+	} else {
+		rc = cmd_stack_spec(c, src, false, &spec, err);
+	}
 	if (rc)
 		return rc;
 	lspec = spec;
@@ -220,7 +228,7 @@ int cmd_profile_extract(int argc, char **argv)
 		rc = linux_profile_auto(lower, lay, LINUX_AUTO_NO_CACHE_READ |
 					(cache ? 0 : LINUX_AUTO_NO_CACHE_WRITE), &p, &info, &err);
 	/* A VMCOREINFO that leads nowhere must not hide a CR3 that would (as vmet ps). */
-	if (rc && lay->method == LINUX_LOC_VMCOREINFO && c.s2_type == STAGE2_NONE) {
+	if (rc && lay->method == LINUX_LOC_VMCOREINFO && c.s2_type == STAGE2_NONE && !c.guest) {
 		struct vmet_err first = err;
 
 		aspace_free_stack(lower);
