@@ -19,7 +19,7 @@ enum { OPT_NO_HASH = OPT_CMD_BASE };
 #define AF_INET6_GUEST 10
 #define TCP_LISTEN_ 10
 #define TCP_ESTABLISHED_ 1
-#define SS_CONNECTED_ 3
+#define SS_UNCONNECTED_ 1
 
 struct ns_opts {
 	bool tcp, udp, unx, listening_only, no_hash;
@@ -169,18 +169,22 @@ static const char *unix_type(uint16_t t)
 	}
 }
 
-static const char *unix_state(const struct linux_sock *s)
+/* A listener by its sock state, the rest by struct socket's SS_* state. */
+static const char *unix_state(const struct linux_sock *s, bool json)
 {
+	static const char *const ss[] = { "FREE", "UNCONNECTED", "CONNECTING", "CONNECTED",
+					  "DISCONNECTING" };
+
 	if (s->state == TCP_LISTEN_)
-		return "LISTENING";
-	if (s->state == TCP_ESTABLISHED_)
-		return "CONNECTED";
-	return "";
+		return json ? "LISTEN" : "LISTENING";
+	if (s->sock_state < sizeof(ss) / sizeof(ss[0]))
+		return json || s->sock_state > SS_UNCONNECTED_ ? ss[s->sock_state] : "";
+	return "?";
 }
 
 static void print_unix(const struct ns_opts *no, const struct linux_sock_list *l)
 {
-	printf("\nProto %-10s %-12s %10s %-20s Path\n", "Type", "State", "I-Node",
+	printf("\nProto %-10s %-13s %10s %-20s Path\n", "Type", "State", "I-Node",
 	       "PID/Program name");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct linux_sock *s = &l->s[i];
@@ -189,7 +193,7 @@ static void print_unix(const struct ns_opts *no, const struct linux_sock_list *l
 		if (s->proto != LSOCK_UNIX || !shown(no, s))
 			continue;
 		owner_text(s, own, sizeof(own));
-		printf("unix  %-10s %-12s %10" PRIu64 " %-20s ", unix_type(s->type), unix_state(s),
+		printf("unix  %-10s %-13s %10" PRIu64 " %-20s ", unix_type(s->type), unix_state(s, false),
 		       s->inode, own);
 		for (const char *c = s->path; *c; c++)
 			putchar((unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c);
@@ -206,7 +210,7 @@ static void json_sock(struct json *j, const struct linux_sock *s)
 	json_ku64(j, "family", s->family);
 	if (s->proto == LSOCK_UNIX) {
 		json_kstr(j, "type", unix_type(s->type));
-		json_kstr(j, "state", unix_state(s));
+		json_kstr(j, "state", unix_state(s, true));
 		json_kstr(j, "path", s->path);
 	} else {
 		addr_text(s, s->laddr, a, sizeof(a));

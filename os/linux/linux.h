@@ -355,6 +355,7 @@ struct linux_sock {
 	uint16_t family;		/* AF_INET 2, AF_INET6 10, AF_UNIX 1 */
 	uint16_t type;			/* SOCK_STREAM 1, SOCK_DGRAM 2, ... */
 	uint8_t state;			/* TCP_* state numbers (also used by UDP/unix) */
+	uint8_t sock_state;		/* struct socket's SS_* state (fd-table sockets) */
 	uint8_t laddr[16], raddr[16];	/* network order; IPv4 in the first 4 bytes */
 	uint16_t lport, rport;		/* host order */
 	uint32_t rxq, txq;

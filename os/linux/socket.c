@@ -171,10 +171,12 @@ static void one_socket_file(struct linux_kernel *k, const struct linux_task *t, 
 	struct linux_sock *s, tmp = { 0 };
 	bool created;
 	int16_t stype = 0;
+	uint32_t sstate = 0;
 
 	if (linux_read_ptr(k, file + o->file_private_data, &sock, false, "file->private_data", &err) ||
 	    linux_read_ptr(k, sock + o->socket_sk, &sk, true, "socket->sk", &err) ||
 	    linux_read(k, sock + o->socket_type, &stype, 2, "socket->type", &err) ||
+	    linux_read_u32(k, sock + o->socket_state, &sstate, "socket->state", &err) ||
 	    linux_read_u64(k, sock + (uint64_t)o->socket_alloc_inode + o->inode_ino, &ino,
 			   "socket inode i_ino", &err)) {
 		linux_report_err(rep, &err, "PID %d fd %d", t->tgid, fd);
@@ -205,6 +207,7 @@ static void one_socket_file(struct linux_kernel *k, const struct linux_task *t, 
 	}
 	s->in_fd = true;
 	s->inode = ino;
+	s->sock_state = sstate < 256 ? (uint8_t)sstate : 0;
 	add_owner(s, t, fd);
 }
 
