@@ -24,7 +24,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kenv= initrd= kaslr=on append= mem=512M cpu=qemu64 smp=1 timeout=120
+kenv='' initrd='' kaslr=on append='' mem=512M cpu=qemu64 smp=1 timeout=120
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel-env) kenv=$2; shift ;;

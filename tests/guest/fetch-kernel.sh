@@ -19,13 +19,13 @@ set -euo pipefail
 
 DIR=${VMET_TESTBED_DIR:-/var/cache/vmet-testbed}
 want_dbg=0
-kver=
+kver='' kver_given=
 modules=${VMET_GUEST_MODULES:-qemu_fw_cfg}
 quiet=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dbg) want_dbg=1 ;;
-	--kver) kver=$2; shift ;;
+	--kver) kver=$2; kver_given=1; shift ;;
 	--modules) modules=$2; shift ;;
 	--quiet|-q) quiet=1 ;;
 	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
@@ -135,11 +135,19 @@ decompress_ko() {
 }
 
 image_pkg=linux-image-$kver
-image_deb=$(download "$image_pkg" "$kpkg_ver")
-image_ver=$(dpkg-deb -f "$image_deb" Version)
-image_stamp="$image_ver modules=$modules"
+done_stamp=$(cat "$K/.image-done" 2>/dev/null || true)
+if [ -n "$kver_given" ] && [ "${done_stamp#* }" = "modules=$modules" ]; then
+	# A pinned, already unpacked kernel needs no apt at all (apt-cache
+	# costs seconds a call here).
+	image_ver=${done_stamp%% *}
+	image_stamp=$done_stamp
+else
+	image_deb=$(download "$image_pkg" "$kpkg_ver")
+	image_ver=$(dpkg-deb -f "$image_deb" Version)
+	image_stamp="$image_ver modules=$modules"
+fi
 
-if [ "$(cat "$K/.image-done" 2>/dev/null)" != "$image_stamp" ]; then
+if [ "$done_stamp" != "$image_stamp" ]; then
 	log "unpacking $image_pkg $image_ver"
 	tmp=$(mktemp -d "$K/.image.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
@@ -180,7 +188,7 @@ if [ "$(cat "$K/.image-done" 2>/dev/null)" != "$image_stamp" ]; then
 	for m in $modules; do resolve_mod "$m"; done
 	printf '%s\n' "${order[@]}" >"$tmp/modules/order"
 
-	rm -rf "$K/boot" "$K/modules" "$K/lib"
+	rm -rf "${K:?}/boot" "${K:?}/modules" "${K:?}/lib"
 	mv "$tmp/boot" "$tmp/modules" "$K/"
 	mkdir -p "$K/lib/modules/$kver"
 	cp "$tmp/lib/modules/$kver/modules.builtin" "$K/lib/modules/$kver/" 2>/dev/null || true
@@ -232,7 +240,7 @@ if [ "$want_dbg" = 1 ]; then
 		mv -f "$tmp/usr/lib/debug/boot/"* "$K/usr/lib/debug/boot/"
 		rm -rf "$tmp"
 		trap - EXIT
-		echo "$(dpkg-deb -f "$dbg_deb" Version)" >"$K/.dbg-done"
+		dpkg-deb -f "$dbg_deb" Version >"$K/.dbg-done"
 	fi
 fi
 

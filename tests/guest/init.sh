@@ -58,12 +58,12 @@ to_stop=$! # stopped once it has exec'd (below): one task in state T
 sh -c 'sleep 1000005; :' & # a non-init parent (the ':' stops ash exec'ing)
 
 start listen $H -n vmet-listen listen \
-	tcp:0.0.0.0:7001 tcp6:[::]:7002 udp:0.0.0.0:7003 udp6:[::]:7004 \
-	tcp:127.0.0.1:7005 tcp6:[::1]:7006 unix:/run/vmet/listen.sock unixdg:@vmet-dgram
+	tcp:0.0.0.0:7001 'tcp6:[::]:7002' udp:0.0.0.0:7003 'udp6:[::]:7004' \
+	tcp:127.0.0.1:7005 'tcp6:[::1]:7006' unix:/run/vmet/listen.sock unixdg:@vmet-dgram
 start estab $H -n vmet-estab estab 127.0.0.1 7010
 start estab6 $H -n vmet-estab6 estab ::1 7011
 start udpconn $H -n vmet-udpconn udpconn udp:127.0.0.1:7020 127.0.0.1 7003
-start udpconn6 $H -n vmet-udpconn6 udpconn udp6:[::1]:7021 ::1 7004
+start udpconn6 $H -n vmet-udpconn6 udpconn 'udp6:[::1]:7021' ::1 7004
 start unixconn $H -n vmet-unixconn unixconn /run/vmet/conn.sock
 start threads $H -n vmet-threads threads 3
 start creds $H -n vmet-creds creds 1001 1002 1003 1004
@@ -78,7 +78,7 @@ want="listen estab estab6 udpconn udpconn6 unixconn threads creds user longargs 
 i=0
 while :; do
 	missing=
-	for w in $want; do [ -e /run/ready/$w ] || missing="$missing $w"; done
+	for w in $want; do [ -e "/run/ready/$w" ] || missing="$missing $w"; done
 	[ -z "$missing" ] && break
 	i=$((i + 1))
 	if [ $i -gt 300 ]; then
@@ -122,19 +122,21 @@ catp() {
 
 # task_line DIR: one "task" line for /proc/PID/task/TID.
 task_line() {
-	local t=$1 comm st state ppid flags kt k a b c d ruid euid rgid egid tgid cmd arg
+	local t="$1" comm st state ppid flags kt k a b ruid euid rgid egid tgid cmd arg
 	IFS= read -r comm <"$t/comm" || return 0 # the task went away
 	IFS= read -r st <"$t/stat" || return 0
 	# comm may hold spaces and ')': the fixed fields follow the last ") ".
 	st=${st##*) }
 	set -f
+	# shellcheck disable=SC2086 # splitting wanted, globbing off
 	set -- $st
 	set +f
 	state=$1 ppid=$2 flags=$7
 	kt=0
 	[ $((flags & 0x200000)) -ne 0 ] && kt=1 # PF_KTHREAD
-	tgid= ruid= euid= rgid= egid=
-	while read -r k a b c d; do
+	tgid='' ruid='' euid='' rgid='' egid=''
+
+	while read -r k a b _; do
 		case $k in
 		Tgid:) tgid=$a ;;
 		Uid:) ruid=$a euid=$b ;;
@@ -154,7 +156,7 @@ task_line() {
 }
 
 truth() {
-	local tag=$1 l0 l1 u0 u1 f d t
+	local tag="$1" l0 l1 u0 u1 f d t
 	IFS= read -r u0 </proc/uptime
 	printf '===VMET-TRUTH-BEGIN=== %s\n' "$tag"
 	catp /proc/sys/kernel/osrelease release
@@ -194,6 +196,7 @@ while :; do
 	if IFS= read -r req <&3; then
 		fails=0
 		set -f
+		# shellcheck disable=SC2086 # splitting wanted, globbing off
 		set -- $req
 		set +f
 		case ${1:-} in

@@ -5,6 +5,7 @@
 #   VMET_RAM_DIR      where guest RAM files live  (/dev/shm)
 #   VMET_QEMU         the emulator                (qemu-system-x86_64)
 
+# shellcheck disable=SC2034 # used by the scripts that source this
 GUEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VMET_TESTBED_DIR=${VMET_TESTBED_DIR:-/var/cache/vmet-testbed}
 VMET_STATE_DIR=${VMET_STATE_DIR:-/var/tmp/vmet-state}
@@ -40,13 +41,18 @@ tb_pid() {
 # carriage returns dropped) from the truth channel log; fail if incomplete.
 tb_extract_truth() {
 	local log=$1 tag=$2 out=$3
-	awk -v tag="$tag" '
+	if awk -v tag="$tag" '
 		{ sub(/\r$/, "") }
 		$0 == "===VMET-TRUTH-BEGIN=== " tag { on = 1; n = 0; buf = "" }
 		on { buf = buf $0 "\n" }
 		on && $0 == "===VMET-TRUTH-END=== " tag { printf "%s", buf; done = 1; on = 0 }
 		END { exit done ? 0 : 1 }
-	' "$log" >"$out.tmp" && mv -f "$out.tmp" "$out" || { rm -f "$out.tmp"; return 1; }
+	' "$log" >"$out.tmp"; then
+		mv -f "$out.tmp" "$out"
+	else
+		rm -f "$out.tmp"
+		return 1
+	fi
 }
 
 # tb_wait_truth STATEDIR TAG TIMEOUT_S: wait for the END marker of TAG.

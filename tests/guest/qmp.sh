@@ -25,6 +25,7 @@ TO=${QMP_TIMEOUT:-30}
 [ -S "$sock" ] || { echo "qmp.sh: no QMP socket at $sock" >&2; exit 1; }
 
 coproc QMP { exec socat -t 0.2 - "UNIX-CONNECT:$sock" 2>/dev/null; }
+# shellcheck disable=SC2153 # QMP_PID is set by coproc
 qmp_pid=$QMP_PID
 # Plain descriptors: bash hides coproc ones from subshells ($(...), pipes).
 exec 5<&"${QMP[0]}" 6>&"${QMP[1]}"

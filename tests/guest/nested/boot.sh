@@ -84,14 +84,7 @@ giveup() {
 
 # L2's truth comes on its own; L1's is asked for once L2's is in.
 deadline=$((SECONDS + timeout))
-until grep -qa -- '^===VMET-TRUTH-END=== boot'$'\r\?$' "$S/truth.log" 2>/dev/null; do
-	tb_pid "$S" >/dev/null || giveup "L0 QEMU exited"
-	if grep -qa 'vmet-l1: FAIL' "$S/serial.log" 2>/dev/null; then
-		giveup "L1 failed"
-	fi
-	[ "$SECONDS" -lt "$deadline" ] || giveup "no L2 truth after ${timeout}s"
-	sleep 0.2
-done
+wait_truth "$S" "$S/truth.log" boot "$timeout" || giveup "L2 did not come up"
 t_l2=$(date +%s.%N)
 tb_extract_truth "$S/truth.log" boot "$S/truth-l2.txt" || giveup "L2's truth block is unreadable"
 

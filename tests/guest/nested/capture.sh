@@ -50,7 +50,7 @@ rm -f "$S"/{regs-samples.txt,ram.raw,dump.elf} "$S"/truth-l?-*.txt
 # Fresh truths first, as close to the pause as they can be.
 tag=capture-$(date +%s)
 tb_request_truth "$S" "$tag" || tb_die "cannot reach L2's truth channel"
-tb_wait_truth "$S" "$tag" 120 || tb_die "no L2 truth '$tag'"
+wait_truth "$S" "$S/truth.log" "$tag" 120 || tb_die "no L2 truth '$tag'"
 l1_truth "$S" "$tag" 120 || tb_die "no L1 truth '$tag'"
 
 # regs LABEL: the registers a walker needs, from 'info registers'.

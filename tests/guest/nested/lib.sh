@@ -23,6 +23,31 @@ L2_APPEND='console=ttyS0 panic=-1 idle=poll'
 # Where L1 finds its L2 and settings (inside L1's initramfs).
 L1_CONF=/etc/vmet-nested.conf
 
+# has_truth_end LOG TAG: true once LOG holds TAG's END marker line (the
+# channel may or may not turn newlines into CR LF).
+has_truth_end() {
+	local cr=$'\r'
+	grep -qaE -- "^===VMET-TRUTH-END=== $2$cr?\$" "$1" 2>/dev/null
+}
+
+# wait_truth STATEDIR LOG TAG TIMEOUT_S: wait for TAG's END marker in LOG,
+# failing early if L0's QEMU is gone or L1 reported a failure.
+wait_truth() {
+	local s=$1 log=$2 tag=$3 to=$4 t0=$SECONDS
+	until has_truth_end "$log" "$tag"; do
+		tb_pid "$s" >/dev/null || { echo "${0##*/}: L0 QEMU for $s is gone" >&2; return 1; }
+		if grep -qa 'vmet-l1: FAIL' "$s/serial.log" 2>/dev/null; then
+			echo "${0##*/}: $(grep -a -m1 'vmet-l1: FAIL' "$s/serial.log" | tr -d '\r')" >&2
+			return 1
+		fi
+		if [ $((SECONDS - t0)) -ge "$to" ]; then
+			echo "${0##*/}: no truth '$tag' in ${log##*/} after ${to}s" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
 # l1_truth STATEDIR TAG TIMEOUT_S: have L1's /init print a truth block
 # tagged TAG on its channel (truth-l1.log) and wait for its END marker.
 # A request sent before L1 opened its end of the line would be lost, so
@@ -30,7 +55,7 @@ L1_CONF=/etc/vmet-nested.conf
 # so the log never holds two blocks of one tag.
 l1_truth() {
 	local s=$1 tag=$2 to=$3 t0=$SECONDS n=0
-	until grep -qa -- "^pong $tag-[0-9]*"$'\r\?$' "$s/truth-l1.log" 2>/dev/null; do
+	until grep -qa -- "^pong $tag-[0-9]" "$s/truth-l1.log" 2>/dev/null; do
 		if [ $((SECONDS - t0)) -ge "$to" ]; then
 			echo "${0##*/}: L1's truth channel does not answer after ${to}s" >&2
 			return 1
@@ -41,12 +66,5 @@ l1_truth() {
 		sleep 2
 	done
 	printf 'truth %s\n' "$tag" | socat -u - "UNIX-CONNECT:$s/truth-l1.sock" || return 1
-	while ! grep -qa -- "^===VMET-TRUTH-END=== $tag"$'\r\?$' "$s/truth-l1.log" 2>/dev/null; do
-		tb_pid "$s" >/dev/null || { echo "${0##*/}: L0 QEMU for $s is gone" >&2; return 1; }
-		if [ $((SECONDS - t0)) -ge "$to" ]; then
-			echo "${0##*/}: no L1 truth '$tag' after ${to}s" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	wait_truth "$s" "$s/truth-l1.log" "$tag" $((to - (SECONDS - t0)))
 }
