@@ -6,22 +6,24 @@
 # assertion on them.
 #
 # The guest: $VMET_BENCH_SOURCE (and $VMET_BENCH_PROFILE, $VMET_BENCH_CR3),
-# else the ELF dump of the testbed state in $VMET_TESTBED_STATE or
-# tests/guest's default state directory.  None: say so and exit 0.
+# else the newest ELF dump captured by tests/guest/capture.sh under
+# $VMET_STATE_DIR (default /var/tmp/vmet-state).  None: say so, exit 0.
 set -u
 cd "$(dirname "$0")/.."
 : "${VMET:=$PWD/vmet}"
 RUNS=${VMET_BENCH_RUNS:-21}
 
-state=${VMET_TESTBED_STATE:-/var/tmp/vmet-testbed/state}
-src=${VMET_BENCH_SOURCE:-$state/dump.elf}
-if [ ! -f "$src" ]; then
-	echo "bench/linux.sh: no guest dump ($src); run tests/guest/testbed.sh or set VMET_BENCH_SOURCE: skipped"
+src=${VMET_BENCH_SOURCE:-}
+if [ -z "$src" ]; then
+	src=$(ls -1t "${VMET_STATE_DIR:-/var/tmp/vmet-state}"/*/dump.elf 2>/dev/null | head -n 1)
+fi
+if [ -z "$src" ] || [ ! -f "$src" ]; then
+	echo "bench/linux.sh: no guest dump; run tests/guest/boot.sh NAME and capture.sh NAME, or set VMET_BENCH_SOURCE: skipped"
 	exit 0
 fi
 prof=${VMET_BENCH_PROFILE:-}
 if [ -z "$prof" ]; then
-	for p in "$state"/*.vmprof profiles/*.vmprof; do
+	for p in "$(dirname "$src")"/*.vmprof profiles/*.vmprof; do
 		[ -f "$p" ] && { prof=$p; break; }
 	done
 fi
@@ -67,6 +69,7 @@ run_stats() {
 
 echo "source: $src ($(du -h "$src" | cut -f1)); profile: ${prof:-auto}"
 "$VMET" ps "${popt[@]}" "${cr3opt[@]}" "$src" 2>/dev/null | tail -n +2 | wc -l | sed 's/^/tasks listed: /'
+run_stats "vmet --version (start-up only)" --version
 run_stats "vmet ps" ps "${popt[@]}" "${cr3opt[@]}" "$src"
 run_stats "vmet ps (profile found by banner)" ps "${cr3opt[@]}" "$src"
 run_stats "vmet netstat" netstat "${popt[@]}" "${cr3opt[@]}" "$src"
