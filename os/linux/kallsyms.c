@@ -26,11 +26,28 @@
 /* Bytes of one names entry at most: 2 length bytes + one byte per token. */
 #define MAX_ENTRY (2 + KALLSYMS_NAME_MAX)
 
+/*
+ * Search work allowed for one decode: a real kernel needs a few million
+ * steps; a forged image full of near-miss tables would otherwise cost
+ * billions (every candidate token table restarts the marker search).
+ */
+#define WORK_LIMIT (64ull << 20)
+/* Decoded name bytes at most (a 6.1 kernel has about 2 MiB). */
+#define MAX_NAME_BYTES (64u << 20)
+
 struct img {
 	const uint8_t *p;
 	size_t len;
 	uint64_t va;
+	uint64_t *work;		/* steps spent so far */
 };
+
+/* Count n steps of search; false once the budget is gone (everything then stops). */
+static bool spend(const struct img *im, uint64_t n)
+{
+	*im->work += n;
+	return *im->work <= WORK_LIMIT;
+}
 
 static bool get16(const struct img *im, size_t off, uint16_t *v)
 {
@@ -144,7 +161,7 @@ static bool tokens_at(const struct img *im, size_t P, struct tokens *t)
 			return false;
 	}
 	span = (size_t)t->idx[255] + 2;	/* the last token is at least 1 byte + NUL */
-	if (P < span)
+	if (P < span || !spend(im, span))
 		return false;
 	for (size_t T = align8_down(im, P - span);; T -= 8) {
 		if (T + span + KALLSYMS_MAX_TOKEN + 8 < P)
@@ -191,6 +208,8 @@ static bool entry_len(const struct img *im, size_t *pos, size_t end, size_t *len
  */
 static bool skip_entries(const struct img *im, size_t *pos, size_t end, size_t count)
 {
+	if (!spend(im, count))
+		return false;
 	for (size_t i = 0; i < count; i++) {
 		size_t l;
 
@@ -210,6 +229,8 @@ static bool names_verify(const struct img *im, struct layout *L, struct vmet_err
 {
 	size_t pos = L->names, end = L->markers, total = 0;
 
+	if (!spend(im, L->n))
+		return false;
 	for (size_t i = 0; i < L->n; i++) {
 		size_t l, chars = 0;
 
@@ -242,6 +263,11 @@ static bool names_verify(const struct img *im, struct layout *L, struct vmet_err
 		}
 		total += chars;	/* the type letter's place holds the NUL */
 		pos += l;
+		if (total > MAX_NAME_BYTES) {
+			vmet_errf(err, VMET_ENOTFOUND,
+				  "kallsyms: names decode to more than %u bytes", MAX_NAME_BYTES);
+			return false;
+		}
 	}
 	if (pos > end || end - pos >= 8) {
 		vmet_errf(err, VMET_ENOTFOUND,
@@ -264,7 +290,7 @@ static bool markers_ok(const struct img *im, size_t M, size_t m, unsigned width)
 {
 	uint64_t prev = 0, v;
 
-	if (!get_marker(im, M, width, &v) || v != 0)
+	if (!spend(im, 1) || !get_marker(im, M, width, &v) || v != 0 || !spend(im, m))
 		return false;
 	for (size_t k = 1; k < m; k++) {
 		if (!get_marker(im, M + k * width, width, &v) || v <= prev ||
@@ -296,6 +322,8 @@ static bool find_names(const struct img *im, struct layout *L, uint32_t want_n,
 		uint32_t n, pad;
 		size_t pos;
 
+		if (!spend(im, 1))
+			return false;
 		if (!get32(im, X - 8, &n) || !get32(im, X - 4, &pad) || pad ||
 		    n == 0 || n > KALLSYMS_MAX_SYMS || (n + 255) / 256 != m ||
 		    (want_n && n != want_n))
@@ -325,7 +353,7 @@ static bool find_markers(const struct img *im, struct layout *L, struct vmet_err
 	for (unsigned width = 4; width <= 8; width += 4) {
 		L->width = width;
 		/* classic: markers, token table */
-		for (size_t m = 1; m <= MAX_MARKERS && round8(width * m) <= T; m++) {
+		for (size_t m = 1; m <= MAX_MARKERS && round8(width * m) <= T && spend(im, 0); m++) {
 			L->markers = T - round8(width * m);
 			L->nmarkers = m;
 			L->have_seqs = false;
@@ -333,7 +361,7 @@ static bool find_markers(const struct img *im, struct layout *L, struct vmet_err
 				return true;
 		}
 		/* markers, seqs_of_names (3 bytes a symbol), token table */
-		for (uint32_t n = 1; n <= KALLSYMS_MAX_SYMS; n++) {
+		for (uint32_t n = 1; n <= KALLSYMS_MAX_SYMS && spend(im, 0); n++) {
 			size_t m = (n + 255) / 256, S;
 
 			if (round8(3 * (size_t)n) + round8(width * m) > T)
@@ -500,7 +528,8 @@ static int decode_all(const struct img *im, const struct layout *L, struct kalls
 int kallsyms_decode(const uint8_t *img, size_t len, uint64_t img_va,
 		    struct kallsyms **out, struct vmet_err *err)
 {
-	struct img im = { img, len, img_va };
+	uint64_t work = 0;
+	struct img im = { img, len, img_va, &work };
 	struct layout *L;
 	struct kallsyms *ks;
 	unsigned tried = 0;
@@ -518,6 +547,8 @@ int kallsyms_decode(const uint8_t *img, size_t len, uint64_t img_va,
 	for (size_t P = (size_t)((8 - (img_va & 7)) & 7); len >= 512 && P <= len - 512; P += 8) {
 		uint16_t a, b;
 
+		if (!spend(&im, 1))
+			break;
 		/* cheap filter first: index[0] = 0, index[1] = length of token 0 + 1 */
 		if (get16(&im, P, &a) && !a && get16(&im, P + 2, &b) && b >= 2 &&
 		    b <= KALLSYMS_MAX_TOKEN + 1 && tokens_at(&im, P, &L->tok)) {
@@ -527,6 +558,11 @@ int kallsyms_decode(const uint8_t *img, size_t len, uint64_t img_va,
 		}
 	}
 	free(L);
+	if (work > WORK_LIMIT)
+		return vmet_errf(err, VMET_ELIMIT,
+				 "kallsyms: search stopped after %llu steps with %u candidate "
+				 "token table(s) and no consistent tables (forged data?)",
+				 WORK_LIMIT, tried);
 	if (!tried)
 		return vmet_errf(err, VMET_ENOTFOUND,
 				 "kallsyms: no token table in the %zu-byte image (a kernel "

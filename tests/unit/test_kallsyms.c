@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "os/linux/kallsyms.h"
@@ -456,6 +457,40 @@ static void test_random_damage(void **state)
 	free(im.buf);
 }
 
+/*
+ * An image tiled with copies of a valid token table and index and nothing
+ * else: every copy is a candidate that restarts the marker search.  The
+ * decoder must give up (bounded work), not grind for minutes.
+ */
+static void test_many_token_tables(void **state)
+{
+	struct gsym *g = syms();
+	struct image im;
+	size_t tlen, n = 0;
+	uint8_t *big;
+	struct kallsyms *ks = NULL;
+	struct vmet_err err = { 0 };
+	clock_t t0 = clock();
+	int rc;
+
+	(void)state;
+	build(&im, g, NSYMS, false, TEXT_VA);
+	tlen = im.token_index + 512 - im.token_table;	/* table + index, 8-aligned */
+	big = malloc(8u << 20);
+	assert_non_null(big);
+	memset(big, 0, 8u << 20);
+	for (size_t off = 0; off + tlen <= (8u << 20); off += tlen, n++)
+		memcpy(big + off, im.buf + im.token_table, tlen);
+	rc = kallsyms_decode(big, 8u << 20, TEXT_VA, &ks, &err);
+	assert_true(rc == VMET_ELIMIT || rc == VMET_ENOTFOUND);
+	assert_null(ks);
+	assert_true(err.msg[0] != '\0');
+	assert_true(n > 1000);
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 20.0);
+	free(big);
+	free(im.buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_decode_relative_only),
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_random_damage),
+		cmocka_unit_test(test_many_token_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
