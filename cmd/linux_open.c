@@ -2,6 +2,7 @@
 /* Open a source and find its Linux kernel: shared by every Linux command. */
 #include "cmd/linux_open.h"
 #include "cmd/guest.h"
+#include "os/linux/autoprofile.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -43,6 +44,35 @@ static int try_profile(struct linux_session *s, const struct linux_layout *lay,
 	s->prof = p;
 	s->profile_path = strdup(path);
 	return 0;
+}
+
+/*
+ * A profile read out of the kernel itself (BTF + kallsyms), cached by
+ * banner.  A cached one that no longer binds is derived afresh.
+ */
+static int auto_profile(struct linux_session *s, const struct linux_layout *lay,
+			struct vmet_err *err)
+{
+	static const char derived[] = "(derived from guest memory: BTF and kallsyms)";
+	struct linux_autoprofile_info *info = calloc(1, sizeof(*info));
+	struct profile *p = NULL;
+	int rc;
+
+	if (!info)
+		return vmet_errf(err, VMET_ENOMEM, "out of memory");
+	rc = linux_profile_auto(s->lower, lay, 0, &p, info, err);
+	if (!rc) {
+		bool cached = info->from_cache;
+
+		rc = try_profile(s, lay, p, cached ? info->cache_path : derived, err);
+		if (rc && cached) {
+			rc = linux_profile_auto(s->lower, lay, LINUX_AUTO_NO_CACHE_READ, &p, info, err);
+			if (!rc)
+				rc = try_profile(s, lay, p, derived, err);
+		}
+	}
+	free(info);
+	return rc;
 }
 
 /* "Linux version RELEASE " for a quick banner filter, from VMCOREINFO. */
@@ -141,6 +171,8 @@ static int find_kernel(struct cmd_common *c, struct linux_session *s,
 		goto out;
 	if (s->prof) {
 		rc = linux_kernel_bind(s->src, s->lower, lay, s->prof, &s->k, err);
+	} else if (c->profile && !strcmp(c->profile, "auto")) {
+		rc = auto_profile(s, lay, err);
 	} else {
 		char *defdirs[MAX_DIRS];
 		const char *dirs[MAX_DIRS];
@@ -153,6 +185,16 @@ static int find_kernel(struct cmd_common *c, struct linux_session *s,
 			dirs[nd++] = defdirs[i];
 		rc = search_dirs(s, lay, dirs, nd, err);
 		profile_dirs_free(defdirs, ndef);
+		/* No profile file fits: read one out of the kernel (BTF). */
+		if (rc == VMET_ENOTFOUND) {
+			struct vmet_err e2 = { 0 };
+
+			if (!auto_profile(s, lay, &e2))
+				rc = 0;
+			else
+				vmet_err_prefix(err, rc, "no profile could be derived from memory "
+						"either (%s)", e2.msg);
+		}
 	}
 	if (rc)
 		vmet_err_prefix(err, rc, "kernel located by %s", linux_method_name(lay->method));
@@ -170,7 +212,7 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 
 	memset(s, 0, sizeof(*s));
 	/* A given profile that does not load is the user's error: say so first. */
-	if (c->profile) {
+	if (c->profile && strcmp(c->profile, "auto")) {
 		rc = profile_load(c->profile, &s->prof, err);
 		if (rc)
 			return rc;
