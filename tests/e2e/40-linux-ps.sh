@@ -15,7 +15,7 @@
 # kernel under test (CI always gets Debian's newest kernel).
 #
 # Sourced with VMET_LINUX_GUEST_LIB=1 (by 41-linux-netstat.sh) it only
-# defines linux_testbed.  No QEMU, kernel or tools: exit 77.
+# defines linux_testbed and the normalizers.  No QEMU, kernel or tools: exit 77.
 set -u
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$E2E_DIR/lib.sh"
@@ -24,7 +24,8 @@ TB=$PWD/tests/guest
 
 skip() { echo "skipped: $*"; exit 77; }
 
-# linux_testbed TAG: boot and capture a guest named after TAG; sets PROF,
+# linux_testbed TAG: boot and capture a guest named after TAG (Debian's
+# cloud kernel when LINUX_TB_FLAVOUR=cloud, with PROF=auto); sets PROF,
 # NAME, S (state dir), RAM (the live file) and capture.env's variables
 # (TRUTH_PS, TRUTH_THREADS, TRUTH_NETSTAT, TRUTH_UNIX, DUMP, RAW, CR3).
 linux_testbed() {
@@ -33,14 +34,27 @@ linux_testbed() {
 		command -v "$tool" >/dev/null || skip "$tool not installed"
 	done
 	[ -x "$TB/boot.sh" ] && [ -x "$TB/capture.sh" ] || skip "tests/guest testbed scripts missing"
-	env=$("$TB/fetch-kernel.sh" --dbg --quiet 2>"$TMP/fetch.log" | tail -n 1)
-	[ -f "$env" ] || { cat "$TMP/fetch.log"; skip "no Debian kernel (tests/guest/fetch-kernel.sh --dbg)"; }
-	# shellcheck disable=SC1090
-	VMLINUX=$(. "$env"; echo "${VMLINUX:-}")
-	[ -f "$VMLINUX" ] || skip "no DWARF vmlinux in $env"
-	PROF=$TMP/kernel.vmprof
-	"$VMET" profile build "$VMLINUX" -o "$PROF" >/dev/null 2>"$TMP/profile.err" ||
-		{ cat "$TMP/profile.err"; echo "FAIL: vmet profile build $VMLINUX"; exit 1; }
+	if [ "${LINUX_TB_FLAVOUR:-}" = cloud ]; then
+		# Debian's cloud flavour of the same release: other struct layouts,
+		# and no DWARF here: the profile is read from the kernel (BTF).
+		env=$("$TB/fetch-kernel.sh" --quiet 2>"$TMP/fetch.log" | tail -n 1)
+		[ -f "$env" ] || { cat "$TMP/fetch.log"; skip "no Debian kernel"; }
+		# shellcheck disable=SC1090
+		kv=$(. "$env"; echo "${KVER:-}")
+		env=$("$TB/fetch-kernel.sh" --kver "${kv%-amd64}-cloud-amd64" --quiet 2>"$TMP/fetch.log" | tail -n 1)
+		[ -f "$env" ] || { cat "$TMP/fetch.log"; skip "no cloud kernel ${kv%-amd64}-cloud-amd64"; }
+		VMLINUX="(none: BTF)"
+		PROF=auto
+	else
+		env=$("$TB/fetch-kernel.sh" --dbg --quiet 2>"$TMP/fetch.log" | tail -n 1)
+		[ -f "$env" ] || { cat "$TMP/fetch.log"; skip "no Debian kernel (tests/guest/fetch-kernel.sh --dbg)"; }
+		# shellcheck disable=SC1090
+		VMLINUX=$(. "$env"; echo "${VMLINUX:-}")
+		[ -f "$VMLINUX" ] || skip "no DWARF vmlinux in $env"
+		PROF=$TMP/kernel.vmprof
+		"$VMET" profile build "$VMLINUX" -o "$PROF" >/dev/null 2>"$TMP/profile.err" ||
+			{ cat "$TMP/profile.err"; echo "FAIL: vmet profile build $VMLINUX"; exit 1; }
+	fi
 	export VMET_STATE_DIR=$TMP/state
 	NAME=e2e-$1-$$
 	trap '"$TB/stop.sh" "$NAME" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
@@ -51,10 +65,8 @@ linux_testbed() {
 	# shellcheck disable=SC1091
 	. "$S/capture.env"
 	RAM=$(cat "$S/ram.path")
-	echo "guest $NAME: kernel $(basename "$VMLINUX"), CR3 $CR3"
+	echo "guest $NAME: kernel $(. "$env"; echo "$KVER"), profile $PROF, CR3 $CR3"
 }
-
-[ "${VMET_LINUX_GUEST_LIB:-}" = 1 ] && return 0
 
 # vmet ps --json in truth-ps.sh's form: PID PPID UID EUID GID EGID NTHREADS COMM|CMDLINE
 ps_norm() {
@@ -76,6 +88,23 @@ compare() {
 		FAILS=$((FAILS + 1))
 	fi
 }
+
+# truth-netstat.sh's form: PROTO LOCAL REMOTE STATE INODE PID
+inet_norm() {
+	jq -r '.sockets[] | select(.proto != "unix") |
+		def ep(a; p): (if (a | contains(":")) then "[\(a)]" else a end) + ":\(p)";
+		"\(.proto) \(ep(.local_address; .local_port)) \(ep(.remote_address; .remote_port)) \(if .state == "" then "-" else .state end) \(.inode // 0) \(if (.owners | length) == 0 then "-" else (.owners | map(.pid) | sort | map(tostring) | join(",")) end)"' "$1" |
+		LC_ALL=C sort
+}
+
+# unix INODE PATH STATE PID
+unix_norm() {
+	jq -r '.sockets[] | select(.proto == "unix") |
+		"unix \(.inode // 0) \(if .path == "" then "-" else .path end) \(.state) \(if (.owners | length) == 0 then "-" else (.owners | map(.pid) | sort | map(tostring) | join(",")) end)"' "$1" |
+		LC_ALL=C sort -k2,2n
+}
+
+[ "${VMET_LINUX_GUEST_LIB:-}" = 1 ] && return 0
 
 linux_testbed ps
 [ "$(wc -l <"$TRUTH_PS")" -gt 40 ] || { echo "FAIL: guest truth too short"; cat "$TRUTH_PS"; exit 1; }

@@ -15,31 +15,6 @@ VMET_LINUX_GUEST_LIB=1
 # shellcheck source=40-linux-ps.sh
 . "$E2E_DIR/40-linux-ps.sh"
 
-# truth-netstat.sh's form: PROTO LOCAL REMOTE STATE INODE PID
-inet_norm() {
-	jq -r '.sockets[] | select(.proto != "unix") |
-		def ep(a; p): (if (a | contains(":")) then "[\(a)]" else a end) + ":\(p)";
-		"\(.proto) \(ep(.local_address; .local_port)) \(ep(.remote_address; .remote_port)) \(if .state == "" then "-" else .state end) \(.inode // 0) \(if (.owners | length) == 0 then "-" else (.owners | map(.pid) | sort | map(tostring) | join(",")) end)"' "$1" |
-		LC_ALL=C sort
-}
-
-# unix INODE PATH STATE PID
-unix_norm() {
-	jq -r '.sockets[] | select(.proto == "unix") |
-		"unix \(.inode // 0) \(if .path == "" then "-" else .path end) \(.state) \(if (.owners | length) == 0 then "-" else (.owners | map(.pid) | sort | map(tostring) | join(",")) end)"' "$1" |
-		LC_ALL=C sort -k2,2n
-}
-
-compare() {
-	if diff -u "$1" "$2" >"$TMP/diff"; then
-		echo "$3: $(wc -l <"$1") sockets match the guest's own view"
-	else
-		echo "FAIL: $3 differs from the guest (- guest, + vmet):"
-		grep -E '^[-+][^-+]' "$TMP/diff" | head -20
-		FAILS=$((FAILS + 1))
-	fi
-}
-
 linux_testbed net
 [ "$(wc -l <"$TRUTH_NETSTAT")" -ge 8 ] || { echo "FAIL: guest socket truth too short"; cat "$TRUTH_NETSTAT"; exit 1; }
 
