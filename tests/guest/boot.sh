@@ -7,15 +7,18 @@
 #   --initrd CPIO      initramfs (default: build one into the state dir)
 #   --nokaslr          boot with nokaslr (default: KASLR on, as in real life)
 #   --append ARGS      extra kernel command-line arguments
-#   --mem SIZE         guest RAM (default 512M; keep <= 2G, see docs)
+#   --mem SIZE         guest RAM (default 512M; above 2 GiB q35 moves RAM
+#                      past 2 GiB to 4 GiB and file offset != GPA)
 #   --cpu MODEL        QEMU CPU model (default qemu64: AMD, no KPTI, 4-level)
 #   --smp N            vCPUs (default 1)
-#   --timeout S        seconds to wait for the truth (default 120)
+#   --timeout S        seconds to wait for the truth (default 120); a guest
+#                      that fails is stopped unless VMET_KEEP_FAILED=1
 #
 # State directory $VMET_STATE_DIR/NAME (default /var/tmp/vmet-state/NAME):
 #   serial.log   console (ttyS0: kernel log and /init's messages)
 #   truth.log    truth channel (ttyS1), every block the guest printed
-#   truth.sock   write "truth TAG\n" here to ask for a fresh block
+#   truth.sock   "truth TAG\n" here asks for a fresh block (tb_truth_now in
+#                lib.sh: keep the connection open and drain it)
 #   truth.txt    the boot block (capture.sh replaces it with a fresh one)
 #   qmp.sock     QMP;  qemu.pid  QEMU's PID;  ram.path  the RAM file's path
 #   boot.env     what was booted (sourceable)
@@ -35,7 +38,7 @@ while [ $# -gt 0 ]; do
 	--cpu) cpu=$2; shift ;;
 	--smp) smp=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
-	-h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,29p' "$0"; exit 0 ;;
 	-*) tb_die "unknown option $1" ;;
 	*) break ;;
 	esac
@@ -111,7 +114,13 @@ PIDFILE=$S/qemu.pid
 EOF
 
 if ! tb_wait_truth "$S" boot "$timeout"; then
-	tb_log "boot of $name failed; state in $S"
+	# A half-booted guest would only hold a core and RAM; keep it on request.
+	if [ "${VMET_KEEP_FAILED:-0}" = 1 ]; then
+		tb_log "boot of $name failed; left as is (VMET_KEEP_FAILED=1); state in $S"
+	else
+		"$GUEST_DIR/stop.sh" "$name" >/dev/null 2>&1 || true
+		tb_log "boot of $name failed; guest stopped; logs in $S"
+	fi
 	exit 1
 fi
 tb_extract_truth "$S/truth.log" boot "$S/truth-boot.txt" || tb_die "truth block unreadable in $S/truth.log"

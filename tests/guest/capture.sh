@@ -6,7 +6,10 @@
 #   regs.txt        `info registers` of every vCPU;  cr3.txt  vCPU 0's CR3
 #   truth-ps.txt truth-threads.txt truth-netstat.txt truth-unix.txt
 #                   the normalized listings (truth-ps.sh, truth-netstat.sh)
-#   capture.env     paths and timings (sourceable)
+#   capture.env     paths and timings (sourceable); TRUTH_FRESH=no when
+#                   --no-truth kept an older truth.txt
+# A dump or RAM copy this capture does not take is deleted (it would be
+# from another moment).
 # and resumes the guest unless --keep-stopped.
 #
 # usage: capture.sh [--keep-stopped] [--no-dump] [--no-raw] [--no-truth] NAME
@@ -69,6 +72,9 @@ t_dump=$(now)
 if [ "$keep_stopped" = 0 ]; then
 	Q cont
 fi
+# What this capture did not take would be from another moment: drop it.
+[ "$do_raw" = 1 ] || rm -f "$S/ram.raw"
+[ "$do_dump" = 1 ] || rm -f "$S/dump.elf"
 
 if [ -s "$S/truth.txt" ]; then
 	"$GUEST_DIR/truth-ps.sh" "$S/truth.txt" >"$S/truth-ps.txt"
@@ -89,6 +95,7 @@ RAW=$( [ "$do_raw" = 1 ] && echo "$S/ram.raw")
 REGS=$S/regs.txt
 CR3=$(cat "$S/cr3.txt")
 STOPPED=$( [ "$keep_stopped" = 1 ] && echo yes || echo no)
+TRUTH_FRESH=$( [ "$do_truth" = 1 ] && echo yes || echo no)
 TRUTH_SECONDS=$(secs "$t0" "$t_stop")
 RAW_COPY_SECONDS=$(secs "$t_raw0" "$t_raw1")
 DUMP_SECONDS=$(secs "$t_raw1" "$t_dump")

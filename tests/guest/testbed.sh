@@ -7,6 +7,7 @@
 # usage: testbed.sh [--name NAME] [--nokaslr] [--dbg] [--recapture] [--fresh]
 #   --name NAME   guest name (default flat, or flat-nokaslr with --nokaslr)
 #   --nokaslr     boot with nokaslr (default: KASLR on)
+#   --cpu MODEL   QEMU CPU model (default qemu64; max gives 5-level paging)
 #   --dbg         also fetch vmlinux with DWARF and the real System.map
 #   --recapture   take a new capture even of a reused guest
 #   --fresh       stop a running guest and boot anew
@@ -17,20 +18,25 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-name='' kaslr=on dbg=0 recapture=0 fresh=0
+name='' kaslr=on cpu=qemu64 dbg=0 recapture=0 fresh=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--name) name=$2; shift ;;
 	--nokaslr) kaslr=off ;;
+	--cpu) cpu=$2; shift ;;
 	--dbg) dbg=1 ;;
 	--recapture) recapture=1 ;;
 	--fresh) fresh=1 ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) tb_die "unknown argument $1" ;;
 	esac
 	shift
 done
-[ -n "$name" ] || { [ "$kaslr" = on ] && name=flat || name=flat-nokaslr; }
+if [ -z "$name" ]; then
+	name=flat
+	[ "$cpu" = qemu64 ] || name=$name-$cpu
+	[ "$kaslr" = on ] || name=$name-nokaslr
+fi
 tb_name_ok "$name"
 S=$(tb_state "$name")
 t_start=$(date +%s.%N)
@@ -48,10 +54,10 @@ reuse=0
 if pid=$(tb_pid "$S") && [ "$fresh" = 0 ] && [ -s "$S/boot.env" ]; then
 	# Same kernel, same scene, same KASLR choice?  Rebuilding the initramfs
 	# is cheap and reproducible, so compare checksums.
-	KERNEL_ENV='' INITRD_SHA256='' KASLR=''
+	KERNEL_ENV='' INITRD_SHA256='' KASLR='' CPU=''
 	# shellcheck disable=SC1091
 	. "$S/boot.env"
-	if [ -s "$KERNEL_ENV" ] && [ "$KASLR" = "$kaslr" ]; then
+	if [ -s "$KERNEL_ENV" ] && [ "$KASLR" = "$kaslr" ] && [ "$CPU" = "$cpu" ]; then
 		# shellcheck disable=SC1090
 		. "$KERNEL_ENV"
 		kenv=$("$GUEST_DIR/fetch-kernel.sh" --quiet --kver "$KVER" "${dbg_flag[@]}")
@@ -65,7 +71,7 @@ if pid=$(tb_pid "$S") && [ "$fresh" = 0 ] && [ -s "$S/boot.env" ]; then
 	if [ "$reuse" = 1 ]; then
 		tb_log "reusing running guest $name (QEMU PID $pid)"
 	else
-		tb_log "guest $name runs another kernel, scene or KASLR setting: rebooting it"
+		tb_log "guest $name runs another kernel, scene, CPU or KASLR setting: rebooting it"
 		"$GUEST_DIR/stop.sh" "$name"
 	fi
 elif [ "$fresh" = 1 ] && tb_pid "$S" >/dev/null; then
@@ -78,7 +84,7 @@ if [ "$reuse" = 0 ]; then
 	cpio=$S/guest.cpio
 	"$GUEST_DIR/build-initramfs.sh" --env "$kenv" "$cpio.new" >/dev/null
 	mv -f "$cpio.new" "$cpio"
-	boot_args=(--kernel-env "$kenv" --initrd "$cpio")
+	boot_args=(--kernel-env "$kenv" --initrd "$cpio" --cpu "$cpu")
 	[ "$kaslr" = off ] && boot_args+=(--nokaslr)
 	"$GUEST_DIR/boot.sh" "${boot_args[@]}" "$name" >/dev/null
 fi
@@ -102,7 +108,7 @@ mv -f "$S/testbed.env.tmp" "$S/testbed.env"
 # shellcheck disable=SC1091
 . "$S/testbed.env"
 {
-	echo "testbed: guest $name ($KVER, KASLR $KASLR) in $S"
+	echo "testbed: guest $name ($KVER, CPU $CPU, KASLR $KASLR) in $S"
 	echo "  env       $S/testbed.env"
 	echo "  truth     $TRUTH"
 	echo "  ps        $TRUTH_PS ($(wc -l <"$TRUTH_PS") processes, $(wc -l <"$TRUTH_THREADS") tasks)"
