@@ -220,6 +220,12 @@ int cmd_profile_extract(int argc, char **argv)
 		free(lay);
 		return EXIT_USAGE;
 	}
+	if (c.profile || c.nprofile_dirs) {
+		cmd_error(&c, "--profile and --profile-dir do not apply: extract derives the "
+			  "profile from memory");
+		free(lay);
+		return EXIT_USAGE;
+	}
 	c.source = argv[optind];
 	if (cmd_open_source(&c, &src, &err))
 		goto fail;
