@@ -8,12 +8,15 @@
  * markers (one offset into the names per 256 symbols) before them, the
  * names stream whose decoding must land exactly on every marker and end
  * where the markers begin, the symbol count just before the names, and the
- * address offsets with their relative base.  Two layouts are known: the
- * classic one (offsets, relative base, count, names, markers, token table,
- * token index; 4.6 to 6.1) and the same with kallsyms_seqs_of_names between
- * markers and token table (6.2, and back-ported to Debian's 6.1.1xx).
+ * address offsets with their relative base.  Three orders are known and
+ * tried: the classic one (offsets, relative base, count, names, markers,
+ * token table, token index; 4.6 to 6.1), the same with
+ * kallsyms_seqs_of_names between markers and token table (6.2 and 6.3, and
+ * back-ported to Debian's 6.1.1xx), and the newer one with the offsets and
+ * relative base after the token index (6.4 on; seen on Debian's 6.12).
  * Addresses use CONFIG_KALLSYMS_BASE_RELATIVE, with or without
- * KALLSYMS_ABSOLUTE_PERCPU (detected from the signs of the offsets).
+ * KALLSYMS_ABSOLUTE_PERCPU (detected from the signs of the offsets); the
+ * older absolute kallsyms_addresses table is not supported.
  *
  * The image is hostile data: every count, offset and length is checked,
  * every name is capped, and a table that does not decode consistently is
