@@ -133,18 +133,36 @@ static void make_syms(struct gsym *g, size_t n)
 	}
 }
 
+static void put_offsets(struct image *im, const struct gsym *g, size_t n, uint64_t rel_base)
+{
+	im->offsets = im->len;
+	for (size_t i = 0; i < n; i++)
+		put32(im, g[i].absolute ? (uint32_t)g[i].addr
+					: (uint32_t)(int32_t)(-(int64_t)(g[i].addr - rel_base) - 1));
+	pad8(im);
+	im->relative_base = im->len;
+	put(im, &rel_base, 8);
+}
+
+enum order { CLASSIC, SEQS, NEWER };
+
 /*
  * Lay the tables out at 8-byte aligned labels after `text` bytes of filler,
- * in the 6.1 order: offsets, relative_base, num_syms, names, markers,
- * [seqs_of_names], token_table, token_index.
+ * in one of the orders scripts/kallsyms has used:
+ *   CLASSIC  offsets, relative_base, num_syms, names, markers, token_table,
+ *            token_index (up to 6.1)
+ *   SEQS     the same with seqs_of_names before token_table (6.2, Debian 6.1)
+ *   NEWER    num_syms, names, markers, token_table, token_index, offsets,
+ *            relative_base, seqs_of_names (6.4 on)
  */
-static void build(struct image *im, const struct gsym *g, size_t n, bool seqs,
-		  uint64_t rel_base)
+static void build_order(struct image *im, const struct gsym *g, size_t n, enum order order,
+			uint64_t rel_base)
 {
 	uint8_t enc[400];
 	uint32_t *markers = calloc(n / 256 + 1, 4);
 	uint16_t idx[256];
 	size_t names_len = 0;
+	bool seqs = order == SEQS;
 
 	assert_non_null(markers);
 	memset(im, 0, sizeof(*im));
@@ -153,13 +171,8 @@ static void build(struct image *im, const struct gsym *g, size_t n, bool seqs,
 
 		put(im, &b, 1);
 	}
-	im->offsets = im->len;
-	for (size_t i = 0; i < n; i++)
-		put32(im, g[i].absolute ? (uint32_t)g[i].addr
-					: (uint32_t)(int32_t)(-(int64_t)(g[i].addr - rel_base) - 1));
-	pad8(im);
-	im->relative_base = im->len;
-	put(im, &rel_base, 8);
+	if (order != NEWER)
+		put_offsets(im, g, n, rel_base);
 	im->num_syms = im->len;
 	put32(im, (uint32_t)n);
 	pad8(im);
@@ -211,12 +224,27 @@ static void build(struct image *im, const struct gsym *g, size_t n, bool seqs,
 	im->token_index = im->len;
 	put(im, idx, sizeof(idx));
 	pad8(im);
+	if (order == NEWER) {
+		put_offsets(im, g, n, rel_base);
+		for (size_t i = 0; i < n; i++) {
+			uint8_t s3[3] = { (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+
+			put(im, s3, 3);
+		}
+		pad8(im);
+	}
 	for (size_t i = 0; i < 2048; i++) {	/* .data after it */
 		uint8_t b = (uint8_t)(i * 13);
 
 		put(im, &b, 1);
 	}
 	free(markers);
+}
+
+static void build(struct image *im, const struct gsym *g, size_t n, bool seqs,
+		  uint64_t rel_base)
+{
+	build_order(im, g, n, seqs ? SEQS : CLASSIC, rel_base);
 }
 
 static struct gsym *syms(void)
@@ -245,15 +273,16 @@ static void check_all(const struct kallsyms *ks, const struct gsym *g, size_t n)
 	}
 }
 
-static void decode_layout(bool seqs)
+static void decode_layout(enum order order)
 {
 	struct gsym *g = syms();
 	struct image im;
 	struct kallsyms *ks = NULL;
 	struct vmet_err err = { 0 };
 	const struct kallsyms_sym *s, *same[4];
+	bool seqs = order == SEQS;
 
-	build(&im, g, NSYMS, seqs, TEXT_VA);
+	build_order(&im, g, NSYMS, order, TEXT_VA);
 	if (kallsyms_decode(im.buf, im.len, TEXT_VA, &ks, &err))
 		fail_msg("decode: %s", err.msg);
 	check_all(ks, g, NSYMS);
@@ -290,13 +319,19 @@ static void decode_layout(bool seqs)
 static void test_decode_classic(void **state)
 {
 	(void)state;
-	decode_layout(false);
+	decode_layout(CLASSIC);
 }
 
 static void test_decode_seqs(void **state)
 {
 	(void)state;
-	decode_layout(true);
+	decode_layout(SEQS);
+}
+
+static void test_decode_newer(void **state)
+{
+	(void)state;
+	decode_layout(NEWER);
 }
 
 /* Without absolute per-CPU symbols every offset is relative and unsigned. */
@@ -496,6 +531,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode_classic),
 		cmocka_unit_test(test_decode_seqs),
+		cmocka_unit_test(test_decode_newer),
 		cmocka_unit_test(test_decode_relative_only),
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_random_damage),
