@@ -407,6 +407,48 @@ static void test_bind_vmcoreinfo_and_list(void **state)
 	free(lay);
 }
 
+/* VMCOREINFO text in the source: KERNELOFFSET and phys_base are taken,
+ * and an init_top_pgt that disagrees with the profile is refused. */
+static void test_locate_by_vmcoreinfo(void **state)
+{
+	struct fx *f = *state;
+	struct world w;
+	struct linux_locate_opts o = { .use_vmcoreinfo = true, .allow_scan = false };
+	struct linux_layout *lay = calloc(1, sizeof(*lay));
+	struct linux_kernel *k = NULL;
+	struct vmet_err err = { 0 };
+	char text[512];
+
+	build(f, &w);
+	snprintf(text, sizeof(text), "OSRELEASE=6.1.0-test\nKERNELOFFSET=%llx\nNUMBER(phys_base)=%llu\n"
+		 "SYMBOL(init_top_pgt)=%llx\nNUMBER(pgtable_l5_enabled)=0\n",
+		 (unsigned long long)SLIDE, (unsigned long long)PHYS_BASE,
+		 (unsigned long long)rt(SYM_ROOT));
+	f->src->vmcoreinfo = strdup(text);
+	if (linux_locate(f->src, f->phys, &o, lay, &err))
+		fail_msg("locate: %s", err.msg);
+	assert_int_equal(lay->method, LINUX_LOC_VMCOREINFO);
+	assert_int_equal(lay->kernel_offset, SLIDE);
+	assert_int_equal(lay->phys_base, PHYS_BASE);
+	assert_int_equal(lay->mode, PAGING_4LEVEL);
+	k = bind_ok(f, lay);
+	assert_int_equal(k->root, f->root);
+	linux_kernel_close(k);
+	/* VMCOREINFO from another layer (nested) must not be used. */
+	o.use_vmcoreinfo = false;
+	assert_int_equal(linux_locate(f->src, f->phys, &o, lay, &err), VMET_ENOTFOUND);
+	/* A root that is not where the profile and the slide put it. */
+	lay->method = LINUX_LOC_VMCOREINFO;
+	lay->kernel_offset = SLIDE;
+	lay->phys_base = PHYS_BASE;
+	lay->mode = PAGING_4LEVEL;
+	lay->vmci_root_va = rt(SYM_ROOT) + 0x1000;
+	k = NULL;
+	assert_int_equal(linux_kernel_bind(f->src, f->phys, lay, f->prof, &k, &err), VMET_EMISMATCH);
+	assert_non_null(strstr(err.msg, "init_top_pgt"));
+	free(lay);
+}
+
 static void test_locate_by_cr3(void **state)
 {
 	struct fx *f = *state;
@@ -813,6 +855,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bind_vmcoreinfo_and_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locate_by_vmcoreinfo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locate_by_cr3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_skips_decoy_banner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_five_level_depth_unknown, setup, teardown),
