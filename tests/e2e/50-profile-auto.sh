@@ -10,9 +10,13 @@
 #    bytes are each rejected with exit 2 and a message naming them.
 # 2. Debian's cloud flavour of the same release, for which vmet has no
 #    profile and no debug symbols are fetched (its struct layouts differ):
-#    vmet ps and vmet netstat with the derived profile match the guest's
-#    own ps and /proc/net exactly (PID, PPID, EUID, EGID, comm, command
-#    line; protocol, addresses, ports, state, inode).
+#    vmet ps and vmet netstat with the derived profile, with no profile
+#    given at all (derived, then served from the cache) and with --profile
+#    auto match the guest's own ps and /proc/net exactly (PID, PPID, EUID,
+#    EGID, comm, command line; protocol, addresses, ports, state, inode).
+# 3. The newest kernel in Debian 12's apt lists (bookworm-backports' 6.12
+#    today: the newer kallsyms layout, offsets after the token index):
+#    the same with no profile given.
 #
 # Missing tools or kernels: exit 77.
 set -u
@@ -22,6 +26,22 @@ cd "$E2E_DIR/../.."
 
 skip() { echo "skipped: $*"; exit 77; }
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+
+# ---- 0. no guest needed: usage and sources without a usable kernel --------------
+expect_exit 2 "$VMET" profile extract
+expect_err "need exactly one SOURCE"
+expect_exit 2 "$VMET" profile extract --profile x.vmprof "$TMP/none.raw"
+expect_err "do not apply"
+truncate -s 1M "$TMP/zero.raw"
+expect_exit 2 "$VMET" profile extract "$TMP/zero.raw"
+expect_err "no Linux kernel found"
+# a banner and nothing else: no kallsyms around it
+printf 'Linux version 9.9.9-fake (nobody@nowhere) #1 SMP\n' |
+	dd of="$TMP/zero.raw" bs=1 seek=$((0x20000)) conv=notrunc status=none
+expect_exit 2 "$VMET" profile extract "$TMP/zero.raw"
+expect_err "no token table"
+expect_exit 0 "$VMET" profile extract --help
+expect_out "vmet profile extract"
 
 for tool in qemu-system-x86_64 busybox cpio jq gcc python3; do
 	command -v "$tool" >/dev/null || skip "$tool not installed"
@@ -316,21 +336,58 @@ if cmp -s <(grep '^struct ' "$G1/mem.vmprof") <(grep '^struct ' "$G2/mem.vmprof"
 else
 	echo "cloud vs generic: $(diff <(grep '^struct \|^member ' "$G1/mem.vmprof") <(grep '^struct \|^member ' "$G2/mem.vmprof") | grep -c '^>') struct/member lines differ"
 fi
-if "$VMET" ps --help 2>&1 | grep -q -- '--profile auto\|auto|FILE\|FILE|auto'; then
-	popt=(--profile auto)
-	export VMET_CACHE_DIR=$TMP/cache2
-else
-	popt=(--profile "$G2/mem.vmprof")
-fi
-expect_exit 0 "$VMET" ps --json "${popt[@]}" "$DUMP"
+expect_exit 0 "$VMET" ps --json --profile "$G2/mem.vmprof" "$DUMP"
 ps_vmet "$OUT" >"$G2/ps-vmet.txt"
-compare_ps "$G2/ps-truth.txt" "$G2/ps-vmet.txt" "cloud kernel ($KVER2), ${popt[*]}"
-expect_exit 0 "$VMET" netstat --json "${popt[@]}" "$DUMP"
-net_vmet "$OUT" >"$G2/net-vmet.txt"
-if diff "$G2/net-truth.txt" "$G2/net-vmet.txt" >"$G2/net.diff"; then
-	echo "cloud kernel: $(wc -l <"$G2/net-truth.txt") TCP/UDP sockets match /proc/net (address, port, state, inode)"
+compare_ps "$G2/ps-truth.txt" "$G2/ps-vmet.txt" "cloud kernel ($KVER2), extracted profile"
+
+# no_profile LABEL G: vmet ps and netstat with no profile given (a fresh
+# cache: derived from memory), then again (served from the cache), then
+# with --profile auto; each must match the guest's own view.
+no_profile() {
+	local label=$1 g=$2 prof
+	export VMET_CACHE_DIR=$g/cache
+	expect_exit 0 "$VMET" ps --json "$DUMP"
+	prof=$(jq -r .kernel.profile "$OUT")
+	case $prof in *derived*) ;; *) fail "$label: first run's profile is '$prof', not derived" ;; esac
+	ps_vmet "$OUT" >"$g/ps-none.txt"
+	compare_ps "$g/ps-truth.txt" "$g/ps-none.txt" "$label, no profile given"
+	expect_exit 0 "$VMET" netstat --json "$DUMP"
+	net_vmet "$OUT" >"$g/net-none.txt"
+	if diff "$g/net-truth.txt" "$g/net-none.txt" >"$g/net.diff"; then
+		echo "$label, no profile given: $(wc -l <"$g/net-truth.txt") TCP/UDP sockets match /proc/net (address, port, state, inode)"
+	else
+		fail "$label: netstat differs from /proc/net (< guest, > vmet):"
+		head -20 "$g/net.diff"
+	fi
+	expect_exit 0 "$VMET" ps --json --profile auto "$DUMP"
+	prof=$(jq -r .kernel.profile "$OUT")
+	case $prof in "$g"/cache/auto-*.vmprof) ;; *) fail "$label: second run not served from the cache ($prof)" ;; esac
+	ps_vmet "$OUT" >"$g/ps-auto.txt"
+	compare_ps "$g/ps-truth.txt" "$g/ps-auto.txt" "$label, --profile auto from the cache"
+	unset VMET_CACHE_DIR
+}
+no_profile "cloud kernel ($KVER2)" "$G2"
+
+# ---- 3. the newest kernel Debian 12 offers (backports), no profile -----------
+meta=$(apt-cache search --names-only '^linux-image-[0-9.]+-amd64$' 2>/dev/null | awk '{print $1}' |
+	sort -V | tail -n 1)
+KVER3=$(apt-cache show --no-all-versions "$meta" 2>/dev/null |
+	sed -n 's/^Depends:.*linux-image-\([^ ,]*\).*/\1/p' | head -n 1)
+if [ -z "$KVER3" ] || [ "$KVER3" = "$KVER1" ]; then
+	echo "note: no kernel newer than $KVER1 in the apt lists: part 3 not run"
 else
-	fail "cloud netstat differs from /proc/net (< guest, > vmet):"
-	head -20 "$G2/net.diff"
+	ENV3=$(tests/guest/fetch-kernel.sh --kver "$KVER3" --quiet 2>/dev/null | tail -n 1)
+	if [ ! -f "$ENV3" ]; then
+		fail "cannot fetch linux-image-$KVER3 (named by $meta)"
+	else
+		G3=$TMP/newest
+		boot_guest "$ENV3" "$G3"
+		stop_guest
+		ps_truth >"$G3/ps-truth.txt"
+		net_truth >"$G3/net-truth.txt"
+		expect_exit 0 "$VMET" profile extract --json "$DUMP"
+		echo "newest kernel $KVER3: $(jq .kallsyms.symbols "$OUT") kallsyms entries (seqs_of_names between markers and tokens: $(jq .kallsyms.seqs_of_names "$OUT")), $(jq .btf.types "$OUT") BTF types"
+		no_profile "newest kernel ($KVER3)" "$G3"
+	fi
 fi
 finish
