@@ -7,7 +7,8 @@
  * profile built from a DWARF vmlinux (profiles/dwarf.h) and is checked
  * against memory before it is returned: linux_banner must read "Linux
  * version ", init_task must be named swapper, and init_top_pgt's kernel
- * entry must point at level3_kernel_pgt.
+ * entry must point at level3_kernel_pgt (level4_kernel_pgt under 5-level
+ * paging).
  *
  * Derived profiles are cached by banner (profiles/cache.h), so only the
  * first look at a kernel build pays for the derivation.
@@ -30,9 +31,10 @@
 #include "profiles/profile.h"
 
 /*
- * Bytes of kernel image copied from _text on: .text, .rodata (kallsyms,
- * BTF) and .data (init_task, init_top_pgt) of a distribution kernel fit in
- * well under this (Debian 6.1: _text to _end is 52 MiB).
+ * Bytes of kernel image read from _text on: .text, .rodata (kallsyms, BTF)
+ * and .data (init_task, init_top_pgt) of a distribution kernel fit in well
+ * under this (Debian 6.1: _text to _end is 52 MiB).  Reads past it (a
+ * symbol beyond the window) go to memory directly.
  */
 #define LINUX_IMAGE_MAX (64u << 20)
 /* A scan hit's window: the tables are within this distance of the banner. */
@@ -51,10 +53,11 @@ struct linux_image {
 };
 
 /*
- * Copy the image and decode its kallsyms.  With a VMCOREINFO or CR3
- * layout the image starts at the _text the layout gives; with a scan
+ * Map (or copy) the image and decode its kallsyms.  With a VMCOREINFO or
+ * CR3 layout the image starts at the _text the layout gives; with a scan
  * layout each banner hit is tried: a window around it is searched for
- * kallsyms, whose linux_banner and _text then say where _text is.  On
+ * kallsyms, whose linux_banner and _text then say where _text is, and
+ * init_top_pgt must agree (other copies of the banner string exist).  On
  * success *ks holds the symbols (runtime addresses).
  */
 int linux_image_read(struct aspace *lower, const struct linux_layout *lay,
