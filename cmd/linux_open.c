@@ -295,6 +295,13 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 			struct vmet_err e = { 0 };
 
 			rc = find_kernel(c, s, &tries[i], &e);
+			/* A given profile whose banner is not the kernel's will not fit
+			 * however else the kernel is found: that is the answer. */
+			if (rc == VMET_EMISMATCH && c->profile && strcmp(c->profile, "auto") &&
+			    strstr(e.msg, "wrong profile:")) {
+				*err = e;
+				break;
+			}
 			if (rc && i == 0)
 				first = e;
 			else if (rc)

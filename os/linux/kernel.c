@@ -50,13 +50,40 @@ static int check_banner(struct linux_kernel *k, struct vmet_err *err)
 	got[n + 1] = '\0';
 	if (!memcmp(got, want, n) && (got[n] == '\n' || got[n] == '\0'))
 		return 0;
-	/* Quote what is there, printable and cut at the newline, for the error. */
-	for (glen = 0; glen < n + 1 && got[glen] && got[glen] != '\n'; glen++)
+	/* Name the banner that is really there: scan the image around _text
+	 * (the error path only, so the cost does not matter). */
+	{
+		struct linux_banner_hit *hits = calloc(4, sizeof(*hits)), *hit = hits;
+		uint64_t text_pa = image_pa(linux_sym(k, k->off.sym_text), k->phys_base);
+		size_t nh = 0;
+
+		if (hits)
+			linux_banner_scan(k->lower, text_pa, text_pa + (64ull << 20), hits, 4, &nh, NULL);
+		/* Debian's image also holds an unused copy without the build
+		 * number ("#  SMP"): prefer the one with "#<digit>". */
+		for (size_t i = 0; i < nh; i++) {
+			const char *h = strchr(hits[i].text, '#');
+
+			if (h && h[1] >= '0' && h[1] <= '9') {
+				hit = &hits[i];
+				break;
+			}
+		}
+		if (nh) {
+			rc = vmet_errf(err, VMET_EMISMATCH, "wrong profile: guest banner '%.205s' "
+				       "(0x%" PRIx64 "), profile's '%.205s'", hit->text, hit->pa, want);
+			free(hits);
+			return rc;
+		}
+		free(hits);
+	}
+	/* Nothing near: quote what is at the symbol, printable and short. */
+	for (glen = 0; glen < n + 1 && glen < 40 && got[glen] && got[glen] != '\n'; glen++)
 		if ((unsigned char)got[glen] < 0x20 || (unsigned char)got[glen] > 0x7e)
 			got[glen] = '?';
 	got[glen] = '\0';
-	return vmet_errf(err, VMET_EMISMATCH, "banner at 0x%" PRIx64 " is '%s', profile %s expects '%s'",
-			 k->banner_va, got, k->prof->source ? k->prof->source : "", want);
+	return vmet_errf(err, VMET_EMISMATCH, "wrong profile or slide: linux_banner at 0x%" PRIx64
+			 " holds '%s', the profile expects '%.200s'", k->banner_va, got, want);
 }
 
 /* init_task must be the idle task and its task list must link back. */
