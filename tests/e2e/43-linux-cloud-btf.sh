@@ -32,4 +32,13 @@ inet_norm "$TMP/net.json" >"$TMP/net.txt"
 compare "$TRUTH_NETSTAT" "$TMP/net.txt" "cloud kernel, ELF dump, TCP/UDP"
 unix_norm "$TMP/net.json" >"$TMP/unix.txt"
 compare "$TRUTH_UNIX" "$TMP/unix.txt" "cloud kernel, ELF dump, UNIX"
+
+# A profile of another build (a bundled one): refused, naming the banner
+# that is really in memory.
+other=$(ls profiles/*.vmprof 2>/dev/null | head -n 1)
+if [ -n "$other" ]; then
+	expect_exit 2 "$VMET" ps --profile "$other" "$DUMP"
+	expect_err "wrong profile"
+	expect_err "cloud-amd64"
+fi
 finish
