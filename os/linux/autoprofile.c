@@ -567,32 +567,51 @@ int linux_profile_from_memory(struct aspace *lower, const struct linux_layout *l
 
 /* ---- with the cache ----------------------------------------------------- */
 
-static bool cache_lookup(struct aspace *lower, const struct linux_layout *lay,
-			 struct profile **out, struct linux_autoprofile_info *info)
+/* The first banner in hits[0..n) with a cache entry. */
+static bool cache_try(const struct linux_banner_hit *h, size_t n, struct profile **out,
+		      struct linux_autoprofile_info *info)
 {
-	struct linux_banner_hit *hits = calloc(LINUX_SCAN_MAX, sizeof(*hits));
-	const struct linux_banner_hit *h = lay->hits;
-	size_t n = lay->nhits;
-	uint64_t va, pa;
-	bool found = false;
-
-	if (!hits)
-		return false;
-	if (layout_text(lay, &va, &pa)) {
-		n = 0;
-		linux_banner_scan(lower, pa, pa + LINUX_IMAGE_MAX, hits, LINUX_SCAN_MAX, &n, NULL);
-		h = hits;
-	}
-	/* Several banner copies can be in memory; the caller's bind picks out a wrong one. */
-	for (size_t i = 0; i < n && !found; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char *path = NULL;
+		bool found = profile_cache_load(h[i].text, out, &path, NULL) == 0;
 
-		if (profile_cache_load(h[i].text, out, &path, NULL) == 0) {
-			found = true;
+		if (found) {
 			info->from_cache = true;
 			snprintf(info->cache_path, sizeof(info->cache_path), "%s", path);
 		}
 		free(path);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+/* Step of the banner search from _text, so a hit early in .rodata ends it early. */
+#define CACHE_SCAN_STEP (8u << 20)
+
+static bool cache_lookup(struct aspace *lower, const struct linux_layout *lay,
+			 struct profile **out, struct linux_autoprofile_info *info)
+{
+	struct linux_banner_hit *hits;
+	uint64_t va, pa;
+	bool found = false;
+
+	if (!layout_text(lay, &va, &pa))
+		return cache_try(lay->hits, lay->nhits, out, info);
+	hits = calloc(LINUX_SCAN_MAX, sizeof(*hits));
+	if (!hits)
+		return false;
+	/*
+	 * Several banner copies can be in memory; the caller's bind rejects a
+	 * wrong one.  Windows overlap by a banner's length so none is cut.
+	 */
+	for (uint64_t off = 0; off < LINUX_IMAGE_MAX && !found; off += CACHE_SCAN_STEP) {
+		size_t n = 0;
+
+		if (linux_banner_scan(lower, pa + off, pa + off + CACHE_SCAN_STEP + LINUX_BANNER_MAX,
+				      hits, LINUX_SCAN_MAX, &n, NULL))
+			break;
+		found = cache_try(hits, n, out, info);
 	}
 	free(hits);
 	return found;
