@@ -175,6 +175,13 @@ static int image_from_hit(struct aspace *lower, const struct linux_banner_hit *h
 	}
 	text_pa = h->pa - (b->addr - t->addr);
 	shift = text_pa - wpa;
+	if (shift >= len) {
+		rc = vmet_errf(err, VMET_ENOTFOUND,
+			       "kallsyms near the banner at 0x%" PRIx64 " put _text at 0x%" PRIx64
+			       ", past the %zu bytes readable from 0x%" PRIx64, h->pa, text_pa,
+			       len, wpa);
+		goto fail;
+	}
 	if (owned) {
 		memmove(owned, owned + shift, len - shift);
 		img->buf = img->owned = owned;
