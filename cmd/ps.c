@@ -181,52 +181,103 @@ static int cmp_idx_pid(const void *a, const void *b, void *arg)
 	return (t[x].tgid > t[y].tgid) - (t[x].tgid < t[y].tgid);
 }
 
-/* Children printed depth-first; `done` guards against parent cycles in memory. */
-static void tree_print(const struct ps_opts *po, const struct linux_task_list *l,
-		       const size_t *order, bool *done, size_t at, int depth)
-{
-	const struct linux_task *t = &l->t[order[at]];
+struct tree {
+	const struct ps_opts *po;
+	const struct linux_task_list *l;
+	size_t *byppid;		/* leaders shown, sorted by (ppid, pid) */
+	size_t n;
+	bool *done;		/* by task index: printed (guards parent cycles) */
+};
 
-	done[at] = true;
-	print_row(po, t, depth > TREE_MAX_DEPTH ? TREE_MAX_DEPTH : depth);
-	for (size_t i = 0; i < l->n; i++)
-		if (!done[i] && l->t[order[i]].ppid == t->tgid && l->t[order[i]].leader &&
-		    wanted(po, &l->t[order[i]]))
-			tree_print(po, l, order, done, i, depth + 1);
+static int cmp_ppid(const void *a, const void *b, void *arg)
+{
+	const struct linux_task *t = arg;
+	const struct linux_task *x = &t[*(const size_t *)a], *y = &t[*(const size_t *)b];
+
+	if (x->ppid != y->ppid)
+		return (x->ppid > y->ppid) - (x->ppid < y->ppid);
+	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
+}
+
+/* First position in byppid whose ppid is >= ppid. */
+static size_t first_child(const struct tree *tr, int32_t ppid)
+{
+	size_t lo = 0, hi = tr->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (tr->l->t[tr->byppid[mid]].ppid < ppid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Depth-first; `done` makes a parent cycle in guest memory harmless, and
+ * the depth cap bounds recursion (what lies deeper is printed as roots).
+ */
+static void tree_print(struct tree *tr, size_t ti, int depth)
+{
+	const struct linux_task *t = &tr->l->t[ti];
+
+	tr->done[ti] = true;
+	print_row(tr->po, t, depth);
+	if (depth >= TREE_MAX_DEPTH)
+		return;
+	for (size_t i = first_child(tr, t->tgid); i < tr->n; i++) {
+		size_t c = tr->byppid[i];
+
+		if (tr->l->t[c].ppid != t->tgid)
+			break;
+		if (!tr->done[c] && tr->l->t[c].tgid != t->tgid)
+			tree_print(tr, c, depth + 1);
+	}
 }
 
 static void print_tree(const struct ps_opts *po, const struct linux_task_list *l)
 {
-	size_t *order = malloc((l->n + 1) * sizeof(*order));
-	bool *done = calloc(l->n + 1, sizeof(*done));
+	struct tree tr = { .po = po, .l = l };
+	size_t *bypid = malloc((l->n + 1) * sizeof(*bypid)), nb = 0;
 
-	if (!order || !done) {
-		free(order);
-		free(done);
-		return;
-	}
+	tr.byppid = malloc((l->n + 1) * sizeof(*tr.byppid));
+	tr.done = calloc(l->n + 1, sizeof(*tr.done));
+	if (!bypid || !tr.byppid || !tr.done)
+		goto out;
 	for (size_t i = 0; i < l->n; i++)
-		order[i] = i;
-	qsort_r(order, l->n, sizeof(*order), cmp_idx_pid, l->t);
-	/* Roots: leaders whose parent is not listed (PID 0's children, orphans). */
-	for (size_t i = 0; i < l->n; i++) {
-		const struct linux_task *t = &l->t[order[i]];
-		bool parent_listed = false;
+		if (l->t[i].leader && wanted(po, &l->t[i])) {
+			tr.byppid[tr.n++] = i;
+			bypid[nb++] = i;
+		}
+	qsort_r(tr.byppid, tr.n, sizeof(size_t), cmp_ppid, l->t);
+	qsort_r(bypid, nb, sizeof(size_t), cmp_idx_pid, l->t);
+	/* Roots: leaders whose parent is not shown (PID 0's children, orphans). */
+	for (size_t i = 0; i < nb; i++) {
+		const struct linux_task *t = &l->t[bypid[i]];
+		size_t lo = 0, hi = nb;
 
-		if (done[i] || !t->leader || !wanted(po, t))
-			continue;
-		for (size_t k = 0; k < l->n && !parent_listed; k++)
-			parent_listed = l->t[k].leader && l->t[k].tgid == t->ppid &&
-					t->ppid != t->tgid && wanted(po, &l->t[k]);
-		if (!parent_listed)
-			tree_print(po, l, order, done, i, 0);
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (l->t[bypid[mid]].tgid < t->ppid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!tr.done[bypid[i]] &&
+		    (lo == nb || l->t[bypid[lo]].tgid != t->ppid || t->ppid == t->tgid))
+			tree_print(&tr, bypid[i], 0);
 	}
-	/* Whatever a parent cycle kept from the roots is still shown. */
-	for (size_t i = 0; i < l->n; i++)
-		if (!done[i] && l->t[order[i]].leader && wanted(po, &l->t[order[i]]))
-			tree_print(po, l, order, done, i, 0);
-	free(order);
-	free(done);
+	/* Whatever a parent cycle or the depth cap kept from the roots. */
+	for (size_t i = 0; i < nb; i++)
+		if (!tr.done[bypid[i]])
+			tree_print(&tr, bypid[i], 0);
+out:
+	free(bypid);
+	free(tr.byppid);
+	free(tr.done);
 }
 
 int cmd_ps(int argc, char **argv)
