@@ -20,7 +20,10 @@ if [ -z "$state" ]; then
 		echo "SKIP: tests/guest/testbed.sh is not there: no real guest to test against"
 		exit 77
 	fi
-	state=$(tests/guest/testbed.sh | tail -n 1)
+	if ! state=$(tests/guest/testbed.sh 2>"$TMP/testbed.err" | tail -n 1) || [ ! -d "$state" ]; then
+		echo "SKIP: tests/guest/testbed.sh gave no guest: $(tail -n 3 "$TMP/testbed.err")"
+		exit 77
+	fi
 fi
 for f in dump.elf ram.raw cr3.txt; do
 	if [ ! -f "$state/$f" ]; then
