@@ -7,10 +7,10 @@
  *
  *   bench_dump [RAMFILE]
  *
- * RAMFILE defaults to $VMET_BENCH_RAM, then to the testbed's ram.raw
- * ($VMET_TESTBED_DIR/ram.raw); without either, a synthetic 512 MiB image
- * (70% zero pages, text-like and random pages) is made in /tmp and the
- * figures say so.
+ * RAMFILE defaults to $VMET_BENCH_RAM, then to the test bed's capture of
+ * guest "flat" ($VMET_STATE_DIR/flat/ram.raw, see docs/testbed.md);
+ * without either, a synthetic 512 MiB image (70% zero pages, text-like and
+ * random pages) is made in /tmp and the figures say so.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -112,8 +112,10 @@ int main(int argc, char **argv)
 	double t0, tw, tv, tr, m1, p1, m2, p2, m3, p3;
 	struct stat sb;
 
-	if (!ram && getenv("VMET_TESTBED_DIR")) {
-		snprintf(tb, sizeof(tb), "%s/ram.raw", getenv("VMET_TESTBED_DIR"));
+	if (!ram) {
+		const char *sd = getenv("VMET_STATE_DIR");
+
+		snprintf(tb, sizeof(tb), "%s/flat/ram.raw", sd ? sd : "/var/tmp/vmet-state");
 		ram = tb;
 	}
 	if (!ram || stat(ram, &sb)) {
