@@ -816,6 +816,38 @@ static void test_endless_hash_chain_is_bounded(void **state)
 	free(lay);
 }
 
+/* An fdtable claiming 4 billion fds is read up to the cap, and said so. */
+static void test_huge_fdtable_is_capped(void **state)
+{
+	struct fx *f = *state;
+	struct world w;
+	struct linux_layout *lay = vmci_layout();
+	struct linux_kernel *k;
+	struct linux_task_list l;
+	struct linux_sock_list sl;
+	struct linux_report rep = { 0 };
+	struct vmet_err err = { 0 };
+	uint64_t usk, tsk, fdt;
+
+	build(f, &w);
+	build_sockets(f, &w, &usk, &tsk);
+	k = bind_ok(f, lay);
+	k->max_fds = 16;
+	assert_int_equal(linux_read_u64(k, w.a + T_FILES, &fdt, "files", &err), 0);
+	assert_int_equal(linux_read_u64(k, fdt + 8, &fdt, "fdt", &err), 0);
+	kw32(f, fdt, 0xffffffffu);
+	assert_int_equal(linux_tasks(k, 0, &l, &rep, &err), 0);
+	assert_int_equal(linux_sockets(k, &l, LINUX_SOCKS_INET, &sl, &rep, &err), 0);
+	assert_true(sl.incomplete);
+	assert_non_null(strstr(rep.msg[0], "4294967295"));
+	assert_non_null(find_sock(&sl, usk));		/* fd 3 is below the cap */
+	assert_true(find_sock(&sl, usk)->in_fd);
+	linux_sock_list_free(&sl);
+	linux_task_list_free(&l);
+	linux_kernel_close(k);
+	free(lay);
+}
+
 static void test_chain_guard(void **state)
 {
 	struct linux_chain_guard g;
@@ -866,6 +898,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cmdline_unmapped_is_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sockets_owned_and_unowned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endless_hash_chain_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_huge_fdtable_is_capped, setup, teardown),
 		cmocka_unit_test(test_chain_guard),
 		cmocka_unit_test(test_state_letters),
 	};
