@@ -13,7 +13,8 @@
 # State directory $VMET_STATE_DIR/NAME, laid out as the flat testbed's:
 #   serial.log          L0's ttyS0: L1's console, with L2's console in it
 #   truth.log truth.sock   L2's truth channel (L0's ttyS1, passed by L1 to L2)
-#   truth-l1.log truth-l1.sock   L1's truth channel (L0's ttyS2)
+#   truth-l1.log truth-l1.sock   L1's truth channel (a PCI serial port:
+#                       a third ISA port would share COM1's IRQ line)
 #   truth-l2.txt truth-l1.txt    the first truth blocks (tag "boot")
 #   qmp.sock qemu.pid ram.path   L0's QMP, PID, RAM file
 #   boot.env            what was booted and how long it took (sourceable)
@@ -29,7 +30,7 @@ timeout=240
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) timeout=$2; shift ;;
-	-h | --help) sed -n '4,25p' "$0"; exit 0 ;;
+	-h | --help) sed -n '4,26p' "$0"; exit 0 ;;
 	-*) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -68,7 +69,7 @@ rm -f "$ram"
 	-chardev "socket,id=truth,path=$S/truth.sock,server=on,wait=off,logfile=$S/truth.log,logappend=off" \
 	-serial chardev:truth \
 	-chardev "socket,id=truth1,path=$S/truth-l1.sock,server=on,wait=off,logfile=$S/truth-l1.log,logappend=off" \
-	-serial chardev:truth1 \
+	-device pci-serial,chardev=truth1 \
 	-qmp "unix:$S/qmp.sock,server=on,wait=off" \
 	-name "$name" -pidfile "$S/qemu.pid" -daemonize ||
 	tb_die "L0 QEMU did not start"
@@ -82,16 +83,16 @@ giveup() {
 	exit 1
 }
 
-# L2's truth comes on its own; L1's is asked for once L2's is in.
+# L2's truth comes on its own; L1's is asked for once L2's is in, so that
+# it shows L1 running L2.
 deadline=$((SECONDS + timeout))
-wait_truth "$S" "$S/truth.log" boot "$timeout" || giveup "L2 did not come up"
+l1_wait_up "$S" "$timeout" || giveup "L1 did not come up"
+tb_wait_truth "$S" boot $((deadline - SECONDS > 10 ? deadline - SECONDS : 10)) ||
+	giveup "L2 did not come up"
 t_l2=$(date +%s.%N)
 tb_extract_truth "$S/truth.log" boot "$S/truth-l2.txt" || giveup "L2's truth block is unreadable"
-
-l1_truth "$S" boot $((deadline - SECONDS > 30 ? deadline - SECONDS : 30)) ||
-	giveup "no L1 truth"
+l1_truth_now "$S" boot 120 "$S/truth-l1.txt" || giveup "no truth from L1"
 t_l1=$(date +%s.%N)
-tb_extract_truth "$S/truth-l1.log" boot "$S/truth-l1.txt" || giveup "L1's truth block is unreadable"
 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 cat >"$S/boot.env" <<EOF

@@ -80,7 +80,7 @@ grep -q 'truth "' "$root/etc/vmet-serve.sh" ||
 	tb_die "$FLAT_DIR/init.sh changed shape: no request loop after '# Serve requests'"
 
 # --- KVM modules, from the package the kernel came from -------------------
-deb=$(ls -1 "$VMET_TESTBED_DIR/${KPKG}_${KPKG_VERSION//:/%3a}_amd64.deb" 2>/dev/null | head -n 1 || true)
+deb=$VMET_TESTBED_DIR/${KPKG}_${KPKG_VERSION//:/%3a}_amd64.deb
 [ -s "$deb" ] || tb_die "no $KPKG $KPKG_VERSION package in $VMET_TESTBED_DIR (fetch-kernel.sh keeps it there)"
 mods=$stage/mods
 mkdir -p "$mods"
@@ -139,10 +139,11 @@ L2_QEMU_ARGS="$L2_QEMU_ARGS -display none -vga none -monitor none -no-reboot -ni
 # are the same).  The board is built before QMP is served, so quitting
 # through QMP at once ends QEMU after everything has been opened.
 : | cpio -o -H newc --quiet >"$stage/empty.cpio"
+read -r -a host_args <<<"${L2_QEMU_ARGS//\/l2\/vmlinuz/$VMLINUZ}"
+host_args=("${host_args[@]//\/l2\/initrd.cpio/$stage/empty.cpio}")
 printf '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n' |
 	timeout 60 strace -f -e trace=openat,open -o "$stage/qemu.strace" \
-		"$QEMU" -accel tcg -cpu qemu64 \
-		$(echo "$L2_QEMU_ARGS" | sed "s|/l2/vmlinuz|$VMLINUZ|; s|/l2/initrd.cpio|$stage/empty.cpio|") \
+		"$QEMU" -accel tcg -cpu qemu64 "${host_args[@]}" \
 		-serial none -S -qmp stdio >/dev/null 2>&1 ||
 	tb_die "$QEMU under strace failed ($stage/qemu.strace)"
 opened=$(awk -F'"' '!/ENOENT/ && NF >= 3 { print $2 }' "$stage/qemu.strace" | sort -u |

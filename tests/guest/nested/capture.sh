@@ -15,8 +15,10 @@
 #                       sample=capture at the instant of the RAM copy/dump
 #   ram.raw             copy of L0's RAM file (sparse), i.e. L1's memory
 #   dump.elf            QMP dump-guest-memory of L0, the same instant
-#   truth-l1-ps.txt truth-l1-netstat.txt truth-l2-ps.txt truth-l2-netstat.txt
-#                       the truths normalized by the flat testbed's scripts
+#   truth-LVL-ps.txt truth-LVL-threads.txt truth-LVL-netstat.txt
+#   truth-LVL-unix.txt  (LVL = l1, l2) the truths normalized by the flat
+#                       testbed's truth-ps.sh and truth-netstat.sh
+#   capture.env         paths, and CAPTURE_CR3 (sourceable)
 #
 # While L2 runs, L0's vCPU is in L2 and 'info registers' shows L2's CR3 (an
 # L2 physical address) and RIP; otherwise L1's.  QEMU shows no guest-mode
@@ -29,7 +31,7 @@ samples=8
 while [ $# -gt 0 ]; do
 	case $1 in
 	--samples) samples=$2; shift ;;
-	-h | --help) sed -n '4,25p' "$0"; exit 0 ;;
+	-h | --help) sed -n '4,29p' "$0"; exit 0 ;;
 	-*) echo "capture.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -45,13 +47,12 @@ ram=$(cat "$S/ram.path")
 [ -f "$ram" ] || tb_die "no RAM file $ram"
 qmp() { "$FLAT_DIR/qmp.sh" "$S/qmp.sock" "$@"; }
 
-rm -f "$S"/{regs-samples.txt,ram.raw,dump.elf} "$S"/truth-l?-*.txt
+rm -f "$S"/{regs-samples.txt,ram.raw,dump.elf,capture.env} "$S"/truth-l?-*.txt
 
 # Fresh truths first, as close to the pause as they can be.
 tag=capture-$(date +%s)
-tb_request_truth "$S" "$tag" || tb_die "cannot reach L2's truth channel"
-wait_truth "$S" "$S/truth.log" "$tag" 120 || tb_die "no L2 truth '$tag'"
-l1_truth "$S" "$tag" 120 || tb_die "no L1 truth '$tag'"
+tb_truth_now "$S" "$tag" 120 "$S/truth-l2.txt.new" || tb_die "no fresh truth from L2"
+l1_truth_now "$S" "$tag" 120 "$S/truth-l1.txt.new" || tb_die "no fresh truth from L1"
 
 # regs LABEL: the registers a walker needs, from 'info registers'.
 regs() {
@@ -90,12 +91,25 @@ qmp dump "$S/dump.elf" 600 >/dev/null || tb_die "dump-guest-memory failed"
 qmp cont >/dev/null || tb_die "QMP cont failed"
 trap - EXIT
 
-tb_extract_truth "$S/truth.log" "$tag" "$S/truth-l2.txt" || tb_die "L2's truth '$tag' is unreadable"
-tb_extract_truth "$S/truth-l1.log" "$tag" "$S/truth-l1.txt" || tb_die "L1's truth '$tag' is unreadable"
+mv -f "$S/truth-l2.txt.new" "$S/truth-l2.txt"
+mv -f "$S/truth-l1.txt.new" "$S/truth-l1.txt"
 for lvl in l1 l2; do
-	"$FLAT_DIR/truth-ps.sh" "$S/truth-$lvl.txt" >"$S/truth-$lvl-ps.txt" ||
-		tb_die "truth-ps.sh failed on $S/truth-$lvl.txt"
-	"$FLAT_DIR/truth-netstat.sh" "$S/truth-$lvl.txt" >"$S/truth-$lvl-netstat.txt" ||
-		tb_die "truth-netstat.sh failed on $S/truth-$lvl.txt"
+	t=$S/truth-$lvl.txt
+	if ! "$FLAT_DIR/truth-ps.sh" "$t" >"$S/truth-$lvl-ps.txt" ||
+		! "$FLAT_DIR/truth-ps.sh" --threads "$t" >"$S/truth-$lvl-threads.txt" ||
+		! "$FLAT_DIR/truth-netstat.sh" "$t" >"$S/truth-$lvl-netstat.txt" ||
+		! "$FLAT_DIR/truth-netstat.sh" --unix "$t" >"$S/truth-$lvl-unix.txt"; then
+		tb_die "cannot normalize $t"
+	fi
 done
-tb_log "bed $name captured into $S ($samples samples + capture)"
+cat >"$S/capture.env" <<EOF
+STATE=$S
+TRUTH_L1=$S/truth-l1.txt
+TRUTH_L2=$S/truth-l2.txt
+DUMP=$S/dump.elf
+RAW=$S/ram.raw
+REGS_SAMPLES=$S/regs-samples.txt
+CAPTURE_CR3=$(sed -n 's/^sample=capture cr3=\(0x[0-9a-f]*\).*/\1/p' "$S/regs-samples.txt")
+EOF
+tb_log "captured $name into $S: truths, $samples register samples + capture, ram.raw, dump.elf"
+echo "$S"

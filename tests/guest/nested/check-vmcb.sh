@@ -14,19 +14,19 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 case ${1:-} in
--h | --help | '')
-	echo "usage: ${0##*/} NAME"
-	[ -n "${1:-}" ]; exit $? ;;
+-h | --help) sed -n '4,13p' "$0"; exit 0 ;;
 esac
-dir=$(state_dir "$1")
+[ $# -eq 1 ] || { echo "usage: check-vmcb.sh NAME" >&2; exit 2; }
+tb_name_ok "$1"
+dir=$(tb_state "$1")
+die() { echo "check-vmcb.sh: $*" >&2; exit 2; }
 for f in ram.raw regs-samples.txt; do
 	[ -s "$dir/$f" ] || die "$dir/$f missing: run capture.sh $1 first"
 done
 
-bin=$NESTED_BUILD/find-vmcb
+bin=$dir/find-vmcb
 src=$NESTED_DIR/find-vmcb.c
 if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-	mkdir -p "$NESTED_BUILD"
 	${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -o "$bin" "$src" ||
 		die "cannot build $src"
 fi

@@ -11,8 +11,10 @@
 #   ttyS1  handed to L2 as L2's own ttyS1, the flat guest's truth channel:
 #          L2's truths reach L0 (truth.log) and L0's requests reach L2
 #          without L1 reading or writing anything on the way
-#   ttyS2  L1's truth channel (truth-l1.log, truth-l1.sock): a line
-#          "truth TAG" prints L1's own view in the flat guest's format
+#   PCI    L1's truth channel (truth-l1.log, truth-l1.sock), a PCI serial
+#          port (a third ISA port would share COM1's IRQ line, which QEMU
+#          does not wire-OR): a line "truth TAG" prints L1's own view in
+#          the flat guest's format
 #
 # L1 prints no truth of its own accord: boot.sh asks for one once L2's is
 # in, so that it lists what runs in L1 while L2 runs (QEMU and KVM's
@@ -74,11 +76,18 @@ qemu-system-x86_64 -enable-kvm -cpu host $L2_QEMU_ARGS -append "$L2_APPEND" \
 	-chardev stdio,id=con,signal=off -serial chardev:con -serial /dev/ttyS1 &
 say "L2 started (QEMU pid $!)"
 
-exec 3<>/dev/ttyS2 && stty raw -echo clocal <&3 || fail "no truth channel on /dev/ttyS2"
+chan=
+for d in /sys/bus/pci/drivers/serial/*/tty/ttyS*; do
+	[ -e "$d" ] && chan=/dev/${d##*/}
+done
+[ -n "$chan" ] || fail "no PCI serial port for the truth channel"
+exec 3<>"$chan" || fail "cannot open $chan"
+stty raw -echo clocal <&3 || fail "cannot set $chan raw"
 
+# shellcheck disable=SC2034 # the truth printer runs $H fds
 H=/bin/vmet-helper
 . /etc/vmet-truth.sh
-say "truth on /dev/ttyS2"
+say "truth on $chan"
 
 # Serve requests on fd 3 as the flat guest does, with its own loop.
 . /etc/vmet-serve.sh

@@ -23,48 +23,61 @@ L2_APPEND='console=ttyS0 panic=-1 idle=poll'
 # Where L1 finds its L2 and settings (inside L1's initramfs).
 L1_CONF=/etc/vmet-nested.conf
 
-# has_truth_end LOG TAG: true once LOG holds TAG's END marker line (the
-# channel may or may not turn newlines into CR LF).
-has_truth_end() {
-	local cr=$'\r'
-	grep -qaE -- "^===VMET-TRUTH-END=== $2$cr?\$" "$1" 2>/dev/null
-}
-
-# wait_truth STATEDIR LOG TAG TIMEOUT_S: wait for TAG's END marker in LOG,
-# failing early if L0's QEMU is gone or L1 reported a failure.
-wait_truth() {
-	local s=$1 log=$2 tag=$3 to=$4 t0=$SECONDS
-	until has_truth_end "$log" "$tag"; do
-		tb_pid "$s" >/dev/null || { echo "${0##*/}: L0 QEMU for $s is gone" >&2; return 1; }
-		if grep -qa 'vmet-l1: FAIL' "$s/serial.log" 2>/dev/null; then
-			echo "${0##*/}: $(grep -a -m1 'vmet-l1: FAIL' "$s/serial.log" | tr -d '\r')" >&2
+# l1_wait_up STATEDIR TIMEOUT_S: wait until L1's /init says it serves its
+# truth channel (it started L2 just before), or fail at once when it says
+# it failed; either way it says so on the console (serial.log).
+l1_wait_up() {
+	local s=$1 to=$2 t0=$SECONDS
+	until grep -qa '^vmet-l1: truth on' "$s/serial.log" 2>/dev/null; do
+		if grep -qa '^vmet-l1: FAIL' "$s/serial.log" 2>/dev/null; then
+			tb_log "L1: $(grep -a -m1 '^vmet-l1: FAIL' "$s/serial.log" | tr -d '\r')"
 			return 1
 		fi
+		tb_pid "$s" >/dev/null || { tb_log "L0 QEMU for $s is gone"; return 1; }
 		if [ $((SECONDS - t0)) -ge "$to" ]; then
-			echo "${0##*/}: no truth '$tag' in ${log##*/} after ${to}s" >&2
+			tb_log "L1 not up after ${to}s"
 			return 1
 		fi
 		sleep 0.2
 	done
 }
 
-# l1_truth STATEDIR TAG TIMEOUT_S: have L1's /init print a truth block
-# tagged TAG on its channel (truth-l1.log) and wait for its END marker.
-# A request sent before L1 opened its end of the line would be lost, so
-# the channel is first proved with ping/pong; the truth is asked for once,
-# so the log never holds two blocks of one tag.
-l1_truth() {
-	local s=$1 tag=$2 to=$3 t0=$SECONDS n=0
-	until grep -qa -- "^pong $tag-[0-9]" "$s/truth-l1.log" 2>/dev/null; do
-		if [ $((SECONDS - t0)) -ge "$to" ]; then
-			echo "${0##*/}: L1's truth channel does not answer after ${to}s" >&2
-			return 1
+# l1_truth_now STATEDIR TAG TIMEOUT_S OUT: ask L1's /init for a truth block
+# on its channel (truth-l1.sock) and store it in OUT.  The same exchange as
+# the flat testbed's tb_truth_now, which serves L2's channel (truth.sock):
+# the block is read from the socket, which is exact (QEMU's logfile may
+# repeat bytes while a client is connected); the guest's output is drained
+# as it comes (an unread socket stalls the UART after a few hundred bytes);
+# the connection stays open until the block is complete (QEMU drops unread
+# input on hang-up); a leading newline ends any partial line left behind.
+l1_truth_now() {
+	local s=$1 tag=$2 to=$3 out=$4 raw=$1/truth-l1-req.raw t0=$SECONDS rc=1 req_pid
+	local cr=$'\r'
+	: >"$raw"
+	coproc L1REQ { exec socat - "UNIX-CONNECT:$s/truth-l1.sock" >"$raw" 2>/dev/null; }
+	req_pid=$L1REQ_PID
+	printf '\ntruth %s\n' "$tag" >&"${L1REQ[1]}"
+	while :; do
+		if grep -qaE -- "^===VMET-TRUTH-END=== $tag$cr?\$" "$raw"; then
+			rc=0
+			break
 		fi
-		tb_pid "$s" >/dev/null || { echo "${0##*/}: L0 QEMU for $s is gone" >&2; return 1; }
-		n=$((n + 1))
-		printf 'ping %s\n' "$tag-$n" | socat -u - "UNIX-CONNECT:$s/truth-l1.sock" || return 1
-		sleep 2
+		if ! tb_pid "$s" >/dev/null; then
+			tb_log "L0 QEMU for $s is gone"
+			break
+		fi
+		if ! kill -0 "$req_pid" 2>/dev/null; then
+			tb_log "lost the connection to $s/truth-l1.sock"
+			break
+		fi
+		if [ $((SECONDS - t0)) -ge "$to" ]; then
+			tb_log "no truth '$tag' from L1 after ${to}s"
+			break
+		fi
+		sleep 0.05
 	done
-	printf 'truth %s\n' "$tag" | socat -u - "UNIX-CONNECT:$s/truth-l1.sock" || return 1
-	wait_truth "$s" "$s/truth-l1.log" "$tag" $((to - (SECONDS - t0)))
+	kill "$req_pid" 2>/dev/null || true
+	wait "$req_pid" 2>/dev/null || true
+	[ $rc = 0 ] || return 1
+	tb_extract_truth "$raw" "$tag" "$out"
 }
