@@ -228,6 +228,8 @@ static void json_sock(struct json *j, const struct linux_sock *s)
 	}
 	if (s->inode)
 		json_ku64(j, "inode", s->inode);
+	if (s->netns)
+		json_ku64(j, "netns", s->netns);
 	json_key(j, "owners");
 	json_arr_begin(j);
 	for (unsigned i = 0; i < s->nowners; i++) {

@@ -106,6 +106,17 @@ int linux_sock_read_inet(struct linux_kernel *k, uint64_t sk, bool full_sock,
 		s->proto = LSOCK_OTHER;
 		return 0;
 	}
+	if (o->have_netns) {
+		/* Which network namespace: a container's sockets share the hash
+		 * tables with the host's, and only this tells them apart. */
+		uint64_t net;
+
+		rc = linux_read_ptr(k, sk + o->sk_net, &net, false, "sock skc_net", err);
+		if (!rc)
+			rc = linux_read_u32(k, net + o->net_ns_inum, &s->netns, "net->ns.inum", err);
+		if (rc)
+			return rc;
+	}
 	/* TIME_WAIT and request socks are only a sock_common. */
 	if (state == TCP_TIME_WAIT_ || state == TCP_NEW_SYN_RECV_)
 		full_sock = false;

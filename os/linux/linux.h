@@ -159,6 +159,8 @@ struct linux_offsets {
 	uint64_t sk_v6_daddr, sk_v6_rcv_saddr, sk_node, sk_nulls_node;
 	uint64_t sk_protocol, sk_type;
 	unsigned sk_protocol_size, sk_type_size;
+	bool have_netns;
+	uint64_t sk_net, net_ns_inum;	/* sock_common.skc_net; net.ns.inum */
 	uint64_t sk_ack_backlog, sk_max_ack_backlog, sk_rmem_alloc, sk_wmem_alloc;
 	/* tcp_sock queue figures */
 	bool have_tcp_seq;
@@ -361,6 +363,7 @@ struct linux_sock {
 	uint32_t rxq, txq;
 	bool have_queues;
 	uint64_t inode;			/* 0 when unknown (timewait, hash-only) */
+	uint32_t netns;			/* network namespace inode; 0 unknown */
 	bool in_hash;			/* found in tcp_hashinfo / udp_table */
 	bool in_fd;			/* found through a process's fd table */
 	unsigned nowners;		/* owners kept (more are counted in owners_more) */

@@ -184,6 +184,20 @@ static void resolve_sockets(const struct profile *p, struct linux_offsets *o)
 	if (o->sk_type_size != 1 && o->sk_type_size != 2)
 		o->sk_type_size = 2;
 	o->have_tcp_seq = have_all(p, tcp, N(tcp));
+	{
+		uint64_t netns_off = 0, inum = 0;
+		const struct need netns[] = {
+			{ "sock_common", "skc_net", &o->sk_net },
+			{ "net", "ns", &netns_off },
+			{ "ns_common", "inum", &inum },
+		};
+
+		/* Without CONFIG_NET_NS there is one namespace and no pointer. */
+		o->have_netns = have_all(p, netns, N(netns)) &&
+				msize(p, "sock_common", "skc_net") == 8;
+		o->sk_net += skc;
+		o->net_ns_inum = netns_off + inum;
+	}
 
 	if (have_all(p, hash, N(hash)) &&
 	    !symbol(p, "tcp_hashinfo", &o->sym_tcp_hashinfo, false, NULL)) {
