@@ -37,7 +37,7 @@ static void help(void)
 	       "Options:\n"
 	       "  -t, --tcp          TCP sockets\n"
 	       "  -u, --udp          UDP sockets (with -t: both; neither: both)\n"
-	       "  -x, --unix         UNIX sockets too (those held by processes)\n"
+	       "  -x, --unix         UNIX sockets (with -t/-u: as well)\n"
 	       "  -l, --listening    only listening sockets\n"
 	       "      --no-hash      only what the fd tables show (skip the hash tables)\n"
 	       "Kernel options:\n"

@@ -48,6 +48,8 @@
 #define LINUX_MAX_HASH_BUCKETS (1u << 24)
 #define LINUX_MAX_CHAIN 4096		/* sockets in one hash chain */
 #define LINUX_MAX_SOCKETS (1u << 20)
+#define LINUX_MAX_NETNS 4096		/* network namespaces walked */
+#define LINUX_UNIX_HASH_SIZE 512	/* UNIX_HASH_SIZE (2 * 256) in Linux 5.x and 6.x */
 
 /* --- problems met while reading -------------------------------------- */
 
@@ -176,6 +178,9 @@ struct linux_offsets {
 	/* unix */
 	bool have_unix;
 	uint64_t unix_addr, unix_address_len, unix_address_name;
+	bool have_unix_hash;		/* per-namespace unix hash (5.19+: net.unx.table) */
+	uint64_t net_list, net_unix_buckets, sk_socket;
+	uint64_t sym_init_net, sym_net_namespace_list;
 	/* symbols (link addresses) */
 	uint64_t sym_init_task, sym_init_top_pgt, sym_linux_banner, sym_text;
 	uint64_t sym_socket_file_ops, sym_tcp_hashinfo, sym_udp_table;
@@ -386,8 +391,8 @@ enum {
 };
 
 /*
- * Sockets through every process's fd table (owners) and the kernel's TCP
- * and UDP hash tables (sockets no process owns).  `tasks` must be a
+ * Sockets through every process's fd table (owners) and the kernel's TCP,
+ * UDP and (with LINUX_SOCKS_UNIX) unix hash tables (sockets no process owns).  `tasks` must be a
  * leaders-only list (linux_tasks without THREADS).
  */
 int linux_sockets(struct linux_kernel *k, const struct linux_task_list *tasks,

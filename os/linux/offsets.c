@@ -222,6 +222,22 @@ static void resolve_sockets(const struct profile *p, struct linux_offsets *o)
 		o->have_udp_hash = o->udp_hslot_size >= 8;
 	}
 	o->have_unix = have_all(p, unx, N(unx));
+	{
+		uint64_t unx_off = 0, table = 0, buckets = 0;
+		const struct need uh[] = {
+			{ "net", "list", &o->net_list },
+			{ "net", "unx", &unx_off },
+			{ "netns_unix", "table", &table },
+			{ "unix_table", "buckets", &buckets },
+			{ "sock", "sk_socket", &o->sk_socket },
+		};
+
+		o->have_unix_hash = o->have_unix && have_all(p, uh, N(uh)) &&
+				    !symbol(p, "init_net", &o->sym_init_net, false, NULL) &&
+				    !symbol(p, "net_namespace_list", &o->sym_net_namespace_list,
+					    false, NULL);
+		o->net_unix_buckets = unx_off + table + buckets;
+	}
 }
 
 int linux_offsets_resolve(const struct profile *p, struct linux_offsets *o,

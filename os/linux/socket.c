@@ -103,7 +103,7 @@ struct linux_sock *sockset_get(struct sockset *set, uint64_t sk, bool *created)
 
 /* --- unix socket names ------------------------------------------------- */
 
-static void read_unix_path(struct linux_kernel *k, struct linux_sock *s, struct linux_report *rep)
+void linux_unix_path(struct linux_kernel *k, struct linux_sock *s, struct linux_report *rep)
 {
 	const struct linux_offsets *o = &k->off;
 	struct vmet_err err = { 0 };
@@ -202,7 +202,7 @@ static void one_socket_file(struct linux_kernel *k, const struct linux_task *t, 
 		if (s->proto == LSOCK_UNIX) {
 			s->type = (uint16_t)stype;
 			if (flags & LINUX_SOCKS_UNIX)
-				read_unix_path(k, s, rep);
+				linux_unix_path(k, s, rep);
 		}
 	}
 	s->in_fd = true;
@@ -276,6 +276,8 @@ int linux_sockets(struct linux_kernel *k, const struct linux_task_list *tasks,
 			task_fds(k, &tasks->t[i], flags, &set, rep);
 	if ((flags & LINUX_SOCKS_INET) && !(flags & LINUX_SOCKS_NO_HASH))
 		linux_sock_hashes(k, &set, rep);
+	if ((flags & LINUX_SOCKS_UNIX) && !(flags & LINUX_SOCKS_NO_HASH))
+		linux_unix_hashes(k, &set, rep);
 	sockset_free(&set);
 	if (tasks->incomplete)
 		out->incomplete = true;

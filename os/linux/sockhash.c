@@ -15,6 +15,36 @@
 
 #define BUCKET_CHUNK 512
 
+/* What /proc/net/unix shows of a socket no fd led to: its struct socket's
+ * state and inode when it still has one, its name. */
+static void unix_extra(struct linux_kernel *k, struct linux_sock *s, struct linux_report *rep)
+{
+	const struct linux_offsets *o = &k->off;
+	struct vmet_err err = { 0 };
+	uint64_t sock;
+	uint32_t st;
+
+	linux_unix_path(k, s, rep);
+	if (linux_read_ptr(k, s->sk + o->sk_socket, &sock, true, "sock->sk_socket", &err)) {
+		linux_report_err(rep, &err, "unix socket 0x%" PRIx64, s->sk);
+		s->incomplete = true;
+		return;
+	}
+	if (!sock) {
+		/* Orphaned: /proc derives the state from the sock's. */
+		s->sock_state = s->state == 1 ? 3 : 1;
+		return;
+	}
+	if (linux_read_u32(k, sock + o->socket_state, &st, "socket->state", &err) ||
+	    linux_read_u64(k, sock + (uint64_t)o->socket_alloc_inode + o->inode_ino, &s->inode,
+			   "socket inode i_ino", &err)) {
+		linux_report_err(rep, &err, "unix socket 0x%" PRIx64, s->sk);
+		s->incomplete = true;
+		return;
+	}
+	s->sock_state = st < 256 ? (uint8_t)st : 0;
+}
+
 static void add_sock(struct linux_kernel *k, struct sockset *set, uint64_t sk, bool full,
 		     struct linux_report *rep)
 {
@@ -37,6 +67,8 @@ static void add_sock(struct linux_kernel *k, struct sockset *set, uint64_t sk, b
 		}
 		tmp.sk = sk;
 		*s = tmp;
+		if (s->proto == LSOCK_UNIX && !s->incomplete)
+			unix_extra(k, s, rep);
 	}
 	s->in_hash = true;
 }
@@ -161,4 +193,41 @@ void linux_sock_hashes(struct linux_kernel *k, struct sockset *set, struct linux
 		udp_tables(k, set, rep);
 	else
 		linux_report_add(rep, "profile lacks udp_table: unowned UDP sockets not listed");
+}
+
+/*
+ * Unix sockets hash per network namespace (net->unx.table, 5.19 on):
+ * every namespace on net_namespace_list, each with its bucket array.
+ */
+void linux_unix_hashes(struct linux_kernel *k, struct sockset *set, struct linux_report *rep)
+{
+	const struct linux_offsets *o = &k->off;
+	struct linux_list_walk w;
+	struct vmet_err err = { 0 };
+	uint64_t node;
+	int rc;
+
+	if (!o->have_unix_hash) {
+		linux_report_add(rep, "profile lacks the per-namespace unix hash: unowned unix "
+				 "sockets not listed");
+		set->l->incomplete = true;
+		return;
+	}
+	linux_list_init(&w, linux_sym(k, o->sym_net_namespace_list), LINUX_MAX_NETNS, true);
+	while ((rc = linux_list_next(k, &w, &node, &err)) == 1) {
+		uint64_t net = node - o->net_list, buckets;
+
+		if (linux_read_ptr(k, net + o->net_unix_buckets, &buckets, false,
+				   "net->unx.table.buckets", &err)) {
+			linux_report_err(rep, &err, "network namespace 0x%" PRIx64, net);
+			set->l->incomplete = true;
+			continue;
+		}
+		walk_table(k, set, buckets, LINUX_UNIX_HASH_SIZE, 8, 0, false, o->sk_node,
+			   "unix hash", rep);
+	}
+	if (rc < 0) {
+		linux_report_err(rep, &err, "network namespace list");
+		set->l->incomplete = true;
+	}
 }

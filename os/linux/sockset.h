@@ -20,7 +20,12 @@ void sockset_free(struct sockset *set);
 /* The entry for sk, created zeroed (with sk set) when new; NULL when full. */
 struct linux_sock *sockset_get(struct sockset *set, uint64_t sk, bool *created);
 
+/* A unix socket's bound name into s->path (socket.c). */
+void linux_unix_path(struct linux_kernel *k, struct linux_sock *s, struct linux_report *rep);
+
 /* Add what tcp_hashinfo and udp_table hold (sockhash.c). */
 void linux_sock_hashes(struct linux_kernel *k, struct sockset *set, struct linux_report *rep);
+/* Add every namespace's unix hash table (sockhash.c). */
+void linux_unix_hashes(struct linux_kernel *k, struct sockset *set, struct linux_report *rep);
 
 #endif

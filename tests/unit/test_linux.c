@@ -35,6 +35,8 @@
 #define SYM_SOCK_FOPS 0xffffffff81110000ull
 #define SYM_TCP_HASH 0xffffffff81120000ull
 #define SYM_UDP_TABLE 0xffffffff81130000ull
+#define SYM_INIT_NET 0xffffffff81140000ull
+#define SYM_NET_LIST 0xffffffff81150000ull
 
 #define BANNER "Linux version 6.1.0-test (vmet@test) #1 SMP PREEMPT_DYNAMIC"
 
@@ -49,7 +51,7 @@ enum {
 	SKC_DADDR = 0, SKC_SADDR = 4, SKC_DPORT = 12, SKC_NUM = 14, SKC_FAMILY = 16,
 	SKC_STATE = 18, SKC_V6D = 24, SKC_V6S = 40, SKC_NODE = 56, SKC_SIZE = 72,
 	SK_TYPE = 80, SK_PROTO = 82, SK_ACK = 84, SK_MAXACK = 88, SK_BACKLOG = 92,
-	SK_WMEM = 96, SK_SIZE = 128,
+	SK_WMEM = 96, SK_SOCKET = 104, SK_SIZE = 128, UNIX_ADDR = 128, UNIX_SIZE = 160,
 };
 
 static uint64_t rt(uint64_t link) { return link + SLIDE; }
@@ -146,10 +148,30 @@ static struct profile *fake_profile(const char *banner)
 	}
 	{
 		static const uint64_t o_[] = { 0, SK_TYPE, SK_PROTO, SK_ACK, SK_MAXACK, SK_BACKLOG,
-					       SK_WMEM };
-		static const uint64_t z_[] = { SKC_SIZE, 2, 2, 4, 4, 4, 4 };
+					       SK_WMEM, SK_SOCKET };
+		static const uint64_t z_[] = { SKC_SIZE, 2, 2, 4, 4, 4, 4, 8 };
 		S("sock", SK_SIZE, "__sk_common", "sk_type", "sk_protocol", "sk_ack_backlog",
-		  "sk_max_ack_backlog", "sk_backlog", "sk_wmem_alloc");
+		  "sk_max_ack_backlog", "sk_backlog", "sk_wmem_alloc", "sk_socket");
+	}
+	{
+		static const uint64_t o_[] = { UNIX_ADDR }, z_[] = { 8 };
+		S("unix_sock", UNIX_SIZE, "addr");
+	}
+	{
+		static const uint64_t o_[] = { 4, 8 }, z_[] = { 4, 0 };
+		S("unix_address", 8, "len", "name");
+	}
+	{
+		static const uint64_t o_[] = { 0, 16 }, z_[] = { 16, 32 };
+		S("net", 0x40, "list", "unx");
+	}
+	{
+		static const uint64_t o_[] = { 0 }, z_[] = { 16 };
+		S("netns_unix", 32, "table");
+	}
+	{
+		static const uint64_t o_[] = { 8 }, z_[] = { 8 };
+		S("unix_table", 16, "buckets");
 	}
 	{
 		static const uint64_t o_[] = { 0, 8, 16, 20 }, z_[] = { 8, 8, 4, 4 };
@@ -174,6 +196,8 @@ static struct profile *fake_profile(const char *banner)
 	assert_int_equal(profile_add_symbol(p, "socket_file_ops", SYM_SOCK_FOPS, &err), 0);
 	assert_int_equal(profile_add_symbol(p, "tcp_hashinfo", SYM_TCP_HASH, &err), 0);
 	assert_int_equal(profile_add_symbol(p, "udp_table", SYM_UDP_TABLE, &err), 0);
+	assert_int_equal(profile_add_symbol(p, "init_net", SYM_INIT_NET, &err), 0);
+	assert_int_equal(profile_add_symbol(p, "net_namespace_list", SYM_NET_LIST, &err), 0);
 	if (profile_finish(p, &err))
 		fail_msg("profile_finish: %s", err.msg);
 	return p;
@@ -780,6 +804,54 @@ static void test_sockets_owned_and_unowned(void **state)
 	free(lay);
 }
 
+/* A unix socket no process holds, found in init_net's unix hash. */
+static void test_unowned_unix_socket(void **state)
+{
+	struct fx *f = *state;
+	struct world w;
+	struct linux_layout *lay = vmci_layout();
+	struct linux_kernel *k;
+	struct linux_task_list l;
+	struct linux_sock_list sl;
+	struct linux_report rep = { 0 };
+	struct vmet_err err = { 0 };
+	uint64_t usk, tsk, ux = kalloc(f, UNIX_SIZE), ua = kalloc(f, 64), buckets = kalloc(f, 4096);
+	const struct linux_sock *u;
+
+	build(f, &w);
+	build_sockets(f, &w, &usk, &tsk);
+	/* net_namespace_list <-> init_net.list, one namespace */
+	kw64(f, rt(SYM_NET_LIST), rt(SYM_INIT_NET));
+	kw64(f, rt(SYM_NET_LIST) + 8, rt(SYM_INIT_NET));
+	kw64(f, rt(SYM_INIT_NET), rt(SYM_NET_LIST));
+	kw64(f, rt(SYM_INIT_NET) + 8, rt(SYM_NET_LIST));
+	kw64(f, rt(SYM_INIT_NET) + 16 + 8, buckets);	/* unx.table.buckets */
+	kw64(f, buckets + 77 * 8, ux + SKC_NODE);
+	kw16(f, ux + SKC_FAMILY, 1);
+	kw8(f, ux + SKC_STATE, 1);			/* TCP_ESTABLISHED: connected */
+	kw16(f, ux + SK_TYPE, 1);
+	kw64(f, ux + UNIX_ADDR, ua);
+	kw32(f, ua + 4, 2 + 9);
+	kwrite(f, ua + 8 + 2, "\0abstract", 9);
+	k = bind_ok(f, lay);
+	assert_int_equal(linux_tasks(k, 0, &l, &rep, &err), 0);
+	assert_int_equal(linux_sockets(k, &l, LINUX_SOCKS_INET | LINUX_SOCKS_UNIX, &sl, &rep, &err), 0);
+	if (rep.n)
+		fail_msg("unexpected problem: %s", rep.msg[0]);
+	u = find_sock(&sl, ux);
+	assert_non_null(u);
+	assert_int_equal(u->proto, LSOCK_UNIX);
+	assert_string_equal(u->path, "@abstract");
+	assert_true(u->in_hash);
+	assert_false(u->in_fd);
+	assert_int_equal(u->nowners, 0);
+	assert_int_equal(u->sock_state, 3);		/* shown CONNECTED, as /proc does */
+	linux_sock_list_free(&sl);
+	linux_task_list_free(&l);
+	linux_kernel_close(k);
+	free(lay);
+}
+
 static void test_endless_hash_chain_is_bounded(void **state)
 {
 	struct fx *f = *state;
@@ -897,6 +969,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_comm_without_nul_and_long_cmdline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmdline_unmapped_is_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sockets_owned_and_unowned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unowned_unix_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endless_hash_chain_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_fdtable_is_capped, setup, teardown),
 		cmocka_unit_test(test_chain_guard),
