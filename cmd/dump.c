@@ -19,7 +19,7 @@
 #include "formats/vmsnap.h"
 
 enum { OPT_OUTPUT = OPT_CMD_BASE, OPT_OUT_FORMAT, OPT_SOURCE_FORMAT, OPT_PAGES_FOR, OPT_LEVEL,
-       OPT_NO_BANNER };
+       OPT_NO_BANNER, OPT_NO_PAUSE };
 
 /*
  * Commands whose reads --pages-for can record (see formats/record.h).
@@ -57,6 +57,8 @@ static void help(void)
 	       "                        keep only the pages they read: a minimal snapshot\n"
 	       "  --level N             zlib level 1 (fast, default) .. 9 (small)\n"
 	       "  --no-banner           do not look for the Linux kernel to record its banner\n"
+	       "  --no-pause            read a live guest without pausing it (the image may\n"
+	       "                        then mix moments)\n"
 	       "\n"
 	       "%s"
 	       "(In dump, --format names the output format; use --source-format for SOURCE.)\n"
@@ -74,7 +76,7 @@ struct dump_args {
 	const char *out_format;
 	const char *pages_for;
 	int level;
-	bool no_banner;
+	bool no_banner, no_pause;
 	char *pass[MAX_PASS];		/* "--opt=value" strings for consumers */
 	int npass;
 };
@@ -331,6 +333,7 @@ int cmd_dump(int argc, char **argv)
 		{ "pages-for", required_argument, 0, OPT_PAGES_FOR },
 		{ "level", required_argument, 0, OPT_LEVEL },
 		{ "no-banner", no_argument, 0, OPT_NO_BANNER },
+		{ "no-pause", no_argument, 0, OPT_NO_PAUSE },
 		CMD_COMMON_LONGOPTS,
 		{ 0, 0, 0, 0 }
 	};
@@ -343,7 +346,7 @@ int cmd_dump(int argc, char **argv)
 	struct timespec t0, t1;
 	char *banner = NULL;
 	struct carried carried = { 0 };
-	bool raw, progress;
+	bool raw, progress, paused = false;
 	int opt, status = EXIT_OK, rc;
 	uint64_t v;
 
@@ -381,6 +384,9 @@ int cmd_dump(int argc, char **argv)
 			continue;
 		case OPT_NO_BANNER:
 			d.no_banner = true;
+			continue;
+		case OPT_NO_PAUSE:
+			d.no_pause = true;
 			continue;
 		case OPT_LEVEL:
 			if (!cmd_parse_u64(optarg, &v) || v < 1 || v > 9) {
@@ -434,6 +440,25 @@ int cmd_dump(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	/* A live guest is stopped while it is read, so that the image is of
+	 * one moment (--pages-for commands paused it themselves). */
+	if (src->live && !d.no_pause) {
+		if (!src->ops->pause) {
+			cmd_error(&d.c, "%s cannot be paused: give --no-pause to read it running",
+				  d.c.source);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		if (src->ops->pause(src, true, &err)) {
+			cmd_error(&d.c, "%s (or give --no-pause to read it running)", err.msg);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		paused = true;
+	} else if (src->live && !d.c.quiet) {
+		cmd_error(&d.c, "warning: reading %s while it runs: the image may mix moments",
+			  d.c.source);
+	}
 	progress = !d.c.quiet && !d.c.json && isatty(STDERR_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (raw) {
@@ -466,6 +491,10 @@ int cmd_dump(int argc, char **argv)
 		rc = vmsnap_write(src, d.output, &wo, &st, &err);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (paused) {
+		src->ops->pause(src, false, NULL);
+		paused = false;
+	}
 	if (rc) {
 		cmd_error(&d.c, "%s: %s", d.output, err.msg);
 		status = EXIT_USAGE;
@@ -478,6 +507,8 @@ toomany:
 	cmd_error(&d.c, "too many options");
 	status = EXIT_USAGE;
 out:
+	if (paused)
+		src->ops->pause(src, false, NULL);
 	free(banner);
 	for (size_t i = 0; i < carried.n; i++) {
 		free(carried.key[i]);

@@ -153,7 +153,8 @@ struct vmsnap_write_stats {
  * Write `src` as a snapshot at `path`, atomically: the data goes to a
  * temporary file in the same directory, which is fsync'd and renamed over
  * `path` only when complete.  On any error, or SIGINT/SIGTERM/SIGHUP
- * (VMET_EINTR), the temporary file is removed.
+ * (VMET_EINTR), the temporary file is removed.  A live source is read as
+ * it is: pausing it for a consistent image is the caller's choice.
  */
 int vmsnap_write(struct phys_source *src, const char *path,
 		 const struct vmsnap_write_opts *o, struct vmsnap_write_stats *st,

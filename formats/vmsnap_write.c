@@ -520,7 +520,6 @@ int vmsnap_write(struct phys_source *src, const char *path,
 	uint8_t header[VMSNAP_HEADER_SIZE] = { 0 };
 	const char *vmci;
 	uint64_t pfn, pd_off, pd_len, nranges;
-	bool paused = false;
 	int rc;
 
 	if (!o)
@@ -562,10 +561,6 @@ int vmsnap_write(struct phys_source *src, const char *path,
 	if ((rc = w_put(&s.w, header, sizeof(header), err)))
 		goto fail;
 	pd_off = s.w.off;
-	if (src->ops->pause && !(rc = src->ops->pause(src, true, err)))
-		paused = true;
-	else if (src->ops->pause)
-		goto fail;
 	prog.on = o->progress;
 	/* Counted in pages visited, so that skipped pages advance it too. */
 	for (size_t i = 0; i < src->nranges; i++)
@@ -593,10 +588,6 @@ int vmsnap_write(struct phys_source *src, const char *path,
 		progress_show(&prog, st->pages_seen);
 	}
 	progress_end(&prog);
-	if (paused) {
-		src->ops->pause(src, false, NULL);
-		paused = false;
-	}
 	if ((rc = flush_chunk(&s, err)) || (rc = end_extent(&s, err)))
 		goto fail;
 	pd_len = s.w.off - pd_off;
@@ -677,8 +668,6 @@ int vmsnap_write(struct phys_source *src, const char *path,
 	goto out;
 fail:
 	progress_end(&prog);
-	if (paused)
-		src->ops->pause(src, false, NULL);
 	atomic_abort(&a);
 out:
 	if (s.z_ready)
@@ -710,7 +699,6 @@ int raw_export(struct phys_source *src, const char *path, uint64_t max_end, bool
 	struct atomic_out a;
 	uint8_t *buf;
 	uint64_t end;
-	bool paused = false;
 	int rc;
 
 	if (!st)
@@ -735,11 +723,6 @@ int raw_export(struct phys_source *src, const char *path, uint64_t max_end, bool
 		rc = vmet_errf(err, VMET_EIO, "%s: cannot size the image to 0x%" PRIx64 ": %s",
 			       path, end, strerror(errno));
 		goto fail;
-	}
-	if (src->ops->pause) {
-		if ((rc = src->ops->pause(src, true, err)))
-			goto fail;
-		paused = true;
 	}
 	for (size_t i = 0; i < src->nranges; i++) {
 		for (uint64_t addr = src->ranges[i].start; addr < src->ranges[i].end;) {
@@ -786,17 +769,11 @@ int raw_export(struct phys_source *src, const char *path, uint64_t max_end, bool
 		}
 	}
 	progress_end(&prog);
-	if (paused) {
-		src->ops->pause(src, false, NULL);
-		paused = false;
-	}
 	st->file_size = end;
 	free(buf);
 	return atomic_commit(&a, err);
 fail:
 	progress_end(&prog);
-	if (paused)
-		src->ops->pause(src, false, NULL);
 	free(buf);
 	atomic_abort(&a);
 	return rc;
