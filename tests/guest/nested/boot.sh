@@ -86,9 +86,9 @@ giveup() {
 # L2's truth comes on its own; L1's is asked for once L2's is in, so that
 # it shows L1 running L2.
 deadline=$((SECONDS + timeout))
-l1_wait_up "$S" "$timeout" || giveup "L1 did not come up"
-tb_wait_truth "$S" boot $((deadline - SECONDS > 10 ? deadline - SECONDS : 10)) ||
-	giveup "L2 did not come up"
+wait_for "$S" "$S/serial.log" '^vmet-l1: truth on' "$timeout" || giveup "L1 did not come up"
+wait_for "$S" "$S/truth.log" "^===VMET-TRUTH-END=== boot"$'\r''?$' \
+	$((deadline - SECONDS > 10 ? deadline - SECONDS : 10)) || giveup "L2 did not come up"
 t_l2=$(date +%s.%N)
 tb_extract_truth "$S/truth.log" boot "$S/truth-l2.txt" || giveup "L2's truth block is unreadable"
 l1_truth_now "$S" boot 120 "$S/truth-l1.txt" || giveup "no truth from L1"

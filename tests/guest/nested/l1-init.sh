@@ -71,10 +71,15 @@ ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 # L1's own kernel messages would cut into L2's console lines; dmesg keeps them.
 dmesg -n 1
 
+# A subshell waits for L2's QEMU so that its end is reported (boot.sh then
+# stops waiting); it is one more process in L1, listed in L1's truth.
 # shellcheck disable=SC2086
-qemu-system-x86_64 -enable-kvm -cpu host $L2_QEMU_ARGS -append "$L2_APPEND" \
-	-chardev stdio,id=con,signal=off -serial chardev:con -serial /dev/ttyS1 &
-say "L2 started (QEMU pid $!)"
+{
+	qemu-system-x86_64 -enable-kvm -cpu host $L2_QEMU_ARGS -append "$L2_APPEND" \
+		-chardev stdio,id=con,signal=off -serial chardev:con -serial /dev/ttyS1
+	say "FAIL: L2's QEMU exited with status $?"
+} &
+say "L2 starting"
 
 chan=
 for d in /sys/bus/pci/drivers/serial/*/tty/ttyS*; do

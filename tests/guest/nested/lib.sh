@@ -23,19 +23,20 @@ L2_APPEND='console=ttyS0 panic=-1 idle=poll'
 # Where L1 finds its L2 and settings (inside L1's initramfs).
 L1_CONF=/etc/vmet-nested.conf
 
-# l1_wait_up STATEDIR TIMEOUT_S: wait until L1's /init says it serves its
-# truth channel (it started L2 just before), or fail at once when it says
-# it failed; either way it says so on the console (serial.log).
-l1_wait_up() {
-	local s=$1 to=$2 t0=$SECONDS
-	until grep -qa '^vmet-l1: truth on' "$s/serial.log" 2>/dev/null; do
+# wait_for STATEDIR FILE ERE TIMEOUT_S: wait until FILE has a line matching
+# ERE; fail at once when L0's QEMU is gone or L1's /init reported a failure
+# on the console ("vmet-l1: FAIL ...", in serial.log), as waiting on would
+# only run into the timeout.
+wait_for() {
+	local s=$1 file=$2 re=$3 to=$4 t0=$SECONDS
+	until grep -qaE -- "$re" "$file" 2>/dev/null; do
 		if grep -qa '^vmet-l1: FAIL' "$s/serial.log" 2>/dev/null; then
-			tb_log "L1: $(grep -a -m1 '^vmet-l1: FAIL' "$s/serial.log" | tr -d '\r')"
+			tb_log "$(grep -a -m1 '^vmet-l1: FAIL' "$s/serial.log" | tr -d '\r')"
 			return 1
 		fi
 		tb_pid "$s" >/dev/null || { tb_log "L0 QEMU for $s is gone"; return 1; }
 		if [ $((SECONDS - t0)) -ge "$to" ]; then
-			tb_log "L1 not up after ${to}s"
+			tb_log "nothing like '$re' in ${file##*/} after ${to}s"
 			return 1
 		fi
 		sleep 0.2
