@@ -8,8 +8,7 @@
 # each compared with that layer's own truth (tests/guest/nested/capture.sh,
 # normalized by truth-ps.sh / truth-netstat.sh): nothing missing, nothing
 # extra.  No nested testbed, QEMU or kernel, or a bed that does not come
-# up: exit 77.  (Run by hand on 2026-11-26: L1 47 and L2 65 processes and
-# L2's 15 sockets matched.)
+# up: exit 77.
 set -u
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VMET_LINUX_GUEST_LIB=1
