@@ -46,8 +46,9 @@ static void help(void)
 	       "  --profile-dir DIR  look for profiles in DIR first (repeatable)\n"
 	       "%s"
 	       "\n"
-	       "Exit status: 0 complete, 1 something could not be read (listed on stderr;\n"
-	       "the rest is still printed), 2 usage error or no kernel found.\n",
+	       "Exit status: 0 complete, 1 something could not be read or a PID given with\n"
+	       "-p does not exist (said on stderr; the rest is still printed), 2 usage\n"
+	       "error or no kernel found.\n",
 	       LINUX_MAX_CMDLINE, cmd_common_help);
 }
 
@@ -368,6 +369,17 @@ int cmd_ps(int argc, char **argv)
 	}
 	if (tl.incomplete || rep->n)
 		status = EXIT_INCOMPLETE;
+	/* A PID asked for and not found is a missing result, as for ps -p. */
+	for (size_t i = 0; i < po.npids; i++) {
+		bool found = false;
+
+		for (size_t t = 0; t < tl.n && !found; t++)
+			found = tl.t[t].tgid == po.pids[i] || (po.threads && tl.t[t].pid == po.pids[i]);
+		if (!found) {
+			cmd_error(&c, "no process with PID %d", po.pids[i]);
+			status = EXIT_INCOMPLETE;
+		}
+	}
 	if (c.json) {
 		struct json j;
 		unsigned kept = rep->n < LINUX_REPORT_KEEP ? rep->n : LINUX_REPORT_KEEP;
@@ -409,7 +421,7 @@ int cmd_ps(int argc, char **argv)
 	}
 	if (!c.quiet)
 		linux_report_print(&c, rep);
-	if (status != EXIT_OK && !c.quiet)
+	if ((tl.incomplete || rep->n) && !c.quiet)
 		cmd_error(&c, "listing incomplete: %u problem(s)", rep->n);
 	linux_task_list_free(&tl);
 	free(rep);
