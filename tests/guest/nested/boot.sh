@@ -52,7 +52,7 @@ kenv=$("$FLAT_DIR/fetch-kernel.sh" --quiet) || tb_die "fetch-kernel.sh failed"
 . "$kenv"
 mkdir -p "$S"
 rm -f "$S"/{serial.log,truth.log,truth.sock,truth-l1.log,truth-l1.sock,qmp.sock,qemu.pid} \
-	"$S"/{boot.env,dump.elf,ram.raw,regs-samples.txt} "$S"/truth-*.txt
+	"$S"/{boot.env,capture.env,dump.elf,ram.raw,regs-samples.txt} "$S"/truth-*.txt "$S"/truth*-req.raw
 initrd=$("$NESTED_DIR/build-l1.sh" --env "$kenv" "$S") || tb_die "build-l1.sh failed"
 t_built=$(date +%s.%N)
 

@@ -7,12 +7,12 @@
 # usage: capture.sh [--samples N] NAME          (default 8 samples)
 #
 # Writes into $VMET_STATE_DIR/NAME:
-#   truth-l2.txt truth-l1.txt  fresh truth blocks, asked for just before
-#                       L0 is paused (they replace boot.sh's)
 #   regs-samples.txt    L0's vCPU registers, one line per sample:
 #                         sample=I cr3=0x.. rip=0x.. efer=0x.. cr0=0x.. cr4=0x..
-#                       N samples with L0 run for 0.3 s between them, then
+#                       N samples with L0 run for 0.3 s after each, then
 #                       sample=capture at the instant of the RAM copy/dump
+#   truth-l2.txt truth-l1.txt  fresh truth blocks, asked for just before
+#                       L0 is paused for the capture (they replace boot.sh's)
 #   ram.raw             copy of L0's RAM file (sparse), i.e. L1's memory
 #   dump.elf            QMP dump-guest-memory of L0, the same instant
 #   truth-LVL-ps.txt truth-LVL-threads.txt truth-LVL-netstat.txt
@@ -46,13 +46,10 @@ tb_pid "$S" >/dev/null || tb_die "bed $name is not running (boot.sh $name)"
 ram=$(cat "$S/ram.path")
 [ -f "$ram" ] || tb_die "no RAM file $ram"
 qmp() { "$FLAT_DIR/qmp.sh" "$S/qmp.sock" "$@"; }
+state=$(qmp status) || tb_die "bed $name does not answer on QMP"
+[ "$state" = running ] || tb_die "bed $name is $state; fresh truths need it running"
 
 rm -f "$S"/{regs-samples.txt,ram.raw,dump.elf,capture.env} "$S"/truth-l?-*.txt
-
-# Fresh truths first, as close to the pause as they can be.
-tag=capture-$(date +%s)
-tb_truth_now "$S" "$tag" 120 "$S/truth-l2.txt.new" || tb_die "no fresh truth from L2"
-l1_truth_now "$S" "$tag" 120 "$S/truth-l1.txt.new" || tb_die "no fresh truth from L1"
 
 # regs LABEL: the registers a walker needs, from 'info registers'.
 regs() {
@@ -73,15 +70,20 @@ regs() {
 		}' <<<"$text" || tb_die "info registers gave no CR3/RIP/EFER/CR0/CR4: $text"
 }
 
-qmp stop >/dev/null || tb_die "QMP stop failed"
-# From here on, leave L0 running whatever happens.
+# Whatever happens from here on, leave L0 running.
 trap 'qmp cont >/dev/null 2>&1 || true' EXIT
 for ((i = 1; i <= samples; i++)); do
+	qmp stop >/dev/null || tb_die "QMP stop failed"
 	regs "$i" >>"$S/regs-samples.txt"
 	qmp cont >/dev/null || tb_die "QMP cont failed"
 	sleep 0.3
-	qmp stop >/dev/null || tb_die "QMP stop failed"
 done
+
+# Fresh truths, then the pause right after them, as the flat bed does.
+tag=capture-$(date +%s)
+tb_truth_now "$S" "$tag" 120 "$S/truth-l2.txt.new" || tb_die "no fresh truth from L2"
+l1_truth_now "$S" "$tag" 120 "$S/truth-l1.txt.new" || tb_die "no fresh truth from L1"
+qmp stop >/dev/null || tb_die "QMP stop failed"
 regs capture >>"$S/regs-samples.txt"
 
 # Paused: the RAM copy and the dump show the same instant as "capture".
