@@ -5,6 +5,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
+export VMET_CACHE_DIR=$TMP/cache	# nothing derived here may land in the user's cache
 
 for cmd in ps netstat; do
 	expect_exit 0 "$VMET" $cmd --help
