@@ -9,7 +9,8 @@
 #     translates the kernel's _stext (from VMCOREINFO);
 #   - ELF -> vmsnap -> raw is byte-identical, the digest verifies, and the
 #     vCPU record and VMCOREINFO survive;
-#   - a --pages-for ps,netstat snapshot gives the same listings as the dump.
+#   - a --pages-for ps,netstat snapshot gives the same listings as the dump;
+#   - a live dump (qemu:RAM,qmp=SOCK) pauses the guest and leaves it running.
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
@@ -104,6 +105,33 @@ while read -r s e; do
 		{ echo "FAIL: ELF -> vmsnap -> raw differs in [$s, $e)"; FAILS=$((FAILS + 1)); }
 done < <(jq -r '.ranges[] | "\(.start) \(.end)"' "$TMP/elf.json")
 rm -f "$TMP/g.raw"
+
+# A live dump of the running guest: paused over QMP while it is read, and
+# running again afterwards.  Under the test bed's lock, so that it never
+# resumes a guest that capture.sh is holding stopped.
+if [ -S "$state/qmp.sock" ] && [ -s "$state/ram.path" ] && [ -x tests/guest/qmp.sh ]; then
+	name=$(basename "$state")
+	live="qemu:$(cat "$state/ram.path"),qmp=$state/qmp.sock"
+	exec 8>"$(dirname "$state")/.$name.lock"
+	if flock -w 300 8; then
+		before=$(tests/guest/qmp.sh "$state/qmp.sock" status 2>/dev/null)
+		expect_exit 0 "$VMET" dump --quiet --no-banner "$live" -o "$TMP/live.vmsnap"
+		after=$(tests/guest/qmp.sh "$state/qmp.sock" status 2>/dev/null)
+		flock -u 8
+		[ "$before" = "$after" ] ||
+			{ echo "FAIL: guest was '$before' before the live dump, '$after' after"; FAILS=$((FAILS + 1)); }
+		expect_exit 0 "$VMET" info --json --no-kernel --verify "$TMP/live.vmsnap"
+		expect_exit 0 jq -e '.verify.ok and .vcpus[0].cr3_origin == "helper" and
+			.snapshot.metadata.source_format == "qemu" and .memory_bytes > 500000000' "$OUT"
+		echo "ok: live dump of guest $name (status $before before and after)"
+	else
+		echo "FAIL: the test bed's lock for $name stayed busy for 5 minutes"
+		FAILS=$((FAILS + 1))
+	fi
+	exec 8>&-
+else
+	echo "NOTE: guest $(basename "$state") is not running: no live dump tried"
+fi
 
 # A minimal snapshot reproduces the listings
 if "$VMET" ps "$elf" >"$TMP/ps.elf" 2>"$TMP/ps.err"; then
