@@ -80,7 +80,14 @@ t0=$(date +%s.%N)
 # -daemonize instead of & : QEMU reports start-up errors before detaching,
 # and the guest outlives this script.  (-nographic cannot be combined with
 # -daemonize; -display none is the same minus the stdio mux.)
-"$VMET_QEMU" -accel tcg -cpu "$cpu" -smp "$smp" -m "$mem" \
+(
+# QEMU outlives us: it must not inherit a caller's descriptors (a lock held
+# by the caller would be held for as long as the guest runs).
+for fd in /proc/self/fd/*; do
+	fd=${fd##*/}
+	[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+done
+exec "$VMET_QEMU" -accel tcg -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-object "memory-backend-file,id=mem,size=$mem,mem-path=$ram,share=on" \
 	-machine q35,memory-backend=mem \
 	-kernel "$VMLINUZ" -initrd "$initrd" -append "$cmdline" \
@@ -90,6 +97,7 @@ t0=$(date +%s.%N)
 	-serial chardev:truth \
 	-qmp "unix:$S/qmp.sock,server=on,wait=off" \
 	-name "$name" -pidfile "$S/qemu.pid" -daemonize
+)
 echo "$ram" >"$S/ram.path"
 cpio_sha=$(sha256sum "$initrd" | cut -d' ' -f1)
 cat >"$S/boot.env" <<EOF

@@ -43,6 +43,7 @@ t_start=$(date +%s.%N)
 # e2e scripts may call this in parallel: one boots, the others wait and
 # then reuse the guest.
 mkdir -p "$VMET_STATE_DIR"
+# Children get "9>&-": a QEMU that inherited the lock would hold it for life.
 exec 9>"$VMET_STATE_DIR/.$name.lock"
 if ! flock -w 600 9; then
 	tb_die "another testbed.sh has held $VMET_STATE_DIR/.$name.lock for 10 minutes"
@@ -60,9 +61,9 @@ if pid=$(tb_pid "$S") && [ "$fresh" = 0 ] && [ -s "$S/boot.env" ]; then
 	if [ -s "$KERNEL_ENV" ] && [ "$KASLR" = "$kaslr" ] && [ "$CPU" = "$cpu" ]; then
 		# shellcheck disable=SC1090
 		. "$KERNEL_ENV"
-		kenv=$("$GUEST_DIR/fetch-kernel.sh" --quiet --kver "$KVER" "${dbg_flag[@]}")
+		kenv=$("$GUEST_DIR/fetch-kernel.sh" --quiet --kver "$KVER" "${dbg_flag[@]}" 9>&-)
 		mkdir -p "$S"
-		"$GUEST_DIR/build-initramfs.sh" --env "$kenv" "$S/guest.cpio.check" >/dev/null
+		"$GUEST_DIR/build-initramfs.sh" --env "$kenv" "$S/guest.cpio.check" >/dev/null 9>&-
 		if [ "$(sha256sum <"$S/guest.cpio.check" | cut -d' ' -f1)" = "$INITRD_SHA256" ]; then
 			reuse=1
 		fi
@@ -72,26 +73,26 @@ if pid=$(tb_pid "$S") && [ "$fresh" = 0 ] && [ -s "$S/boot.env" ]; then
 		tb_log "reusing running guest $name (QEMU PID $pid)"
 	else
 		tb_log "guest $name runs another kernel, scene, CPU or KASLR setting: rebooting it"
-		"$GUEST_DIR/stop.sh" "$name"
+		"$GUEST_DIR/stop.sh" "$name" 9>&-
 	fi
 elif [ "$fresh" = 1 ] && tb_pid "$S" >/dev/null; then
-	"$GUEST_DIR/stop.sh" "$name"
+	"$GUEST_DIR/stop.sh" "$name" 9>&-
 fi
 
 if [ "$reuse" = 0 ]; then
-	kenv=$("$GUEST_DIR/fetch-kernel.sh" --quiet "${dbg_flag[@]}")
+	kenv=$("$GUEST_DIR/fetch-kernel.sh" --quiet "${dbg_flag[@]}" 9>&-)
 	mkdir -p "$S"
 	cpio=$S/guest.cpio
-	"$GUEST_DIR/build-initramfs.sh" --env "$kenv" "$cpio.new" >/dev/null
+	"$GUEST_DIR/build-initramfs.sh" --env "$kenv" "$cpio.new" >/dev/null 9>&-
 	mv -f "$cpio.new" "$cpio"
 	boot_args=(--kernel-env "$kenv" --initrd "$cpio" --cpu "$cpu")
 	[ "$kaslr" = off ] && boot_args+=(--nokaslr)
-	"$GUEST_DIR/boot.sh" "${boot_args[@]}" "$name" >/dev/null
+	"$GUEST_DIR/boot.sh" "${boot_args[@]}" "$name" >/dev/null 9>&-
 fi
 
 if [ "$reuse" = 0 ] || [ "$recapture" = 1 ] || [ ! -s "$S/capture.env" ] ||
 	[ ! -s "$S/dump.elf" ] || [ ! -s "$S/ram.raw" ]; then
-	"$GUEST_DIR/capture.sh" "$name" >/dev/null
+	"$GUEST_DIR/capture.sh" "$name" >/dev/null 9>&-
 fi
 
 t_end=$(date +%s.%N)
