@@ -4,7 +4,10 @@
 # boot.sh NAME: start the nested testbed NAME in the background and wait
 # for L2's and L1's first ground truths.
 #
-# usage: boot.sh [--timeout S] NAME      (default 240 s)
+# usage: boot.sh [--cpu MODEL] [--timeout S] NAME
+#   --cpu MODEL   L0's CPU (default qemu64,+svm,+npt); max gives L1 and L2
+#                 5-level paging and L1's KVM a 5-level NPT
+#   --timeout S   seconds to wait for the truths (default 240)
 #
 # L0 = QEMU TCG emulating AMD SVM with nested paging (qemu64,+svm,+npt, 2G);
 # L1 = Debian's kernel + kvm_amd + QEMU/KVM (build-l1.sh, l1-init.sh);
@@ -29,14 +32,15 @@ set -euo pipefail
 timeout=240
 while [ $# -gt 0 ]; do
 	case $1 in
+	--cpu) L0_CPU=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
-	-h | --help) sed -n '4,26p' "$0"; exit 0 ;;
+	-h | --help) sed -n '4,29p' "$0"; exit 0 ;;
 	-*) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 	shift
 done
-[ $# -eq 1 ] || { echo "usage: boot.sh [--timeout S] NAME" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: boot.sh [--cpu MODEL] [--timeout S] NAME" >&2; exit 2; }
 name=$1
 tb_name_ok "$name"
 S=$(tb_state "$name")
