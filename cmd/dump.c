@@ -29,9 +29,12 @@ enum { OPT_OUTPUT = OPT_CMD_BASE, OPT_OUT_FORMAT, OPT_SOURCE_FORMAT, OPT_PAGES_F
 int cmd_ps(int argc, char **argv) __attribute__((weak));
 int cmd_netstat(int argc, char **argv) __attribute__((weak));
 
+static const char *const ps_widest[] = { "-T", NULL };
+static const char *const netstat_widest[] = { "-tux", NULL };
+
 static const struct page_consumer consumers[] = {
-	{ "ps", cmd_ps },
-	{ "netstat", cmd_netstat },
+	{ "ps", cmd_ps, ps_widest },
+	{ "netstat", cmd_netstat, netstat_widest },
 };
 
 #define RAW_MAX_END (1ull << 44)	/* a sparse raw image up to 16 TiB */
@@ -218,7 +221,7 @@ static int run_consumers(struct dump_args *d, struct page_set *set)
 	}
 	for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
 		const struct page_consumer *pc = NULL;
-		char *argv[MAX_PASS + 3];
+		char *argv[MAX_PASS + 8];
 		int argc = 0, rc, saved, devnull;
 
 		for (size_t i = 0; i < sizeof(consumers) / sizeof(consumers[0]); i++)
@@ -231,6 +234,8 @@ static int run_consumers(struct dump_args *d, struct page_set *set)
 			break;
 		}
 		argv[argc++] = name;
+		for (const char *const *w = pc->widest; w && *w; w++)
+			argv[argc++] = (char *)*w;
 		for (int i = 0; i < d->npass; i++)
 			argv[argc++] = d->pass[i];
 		argv[argc++] = (char *)d->c.source;

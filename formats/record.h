@@ -59,6 +59,9 @@ typedef int (*page_consumer_fn)(int argc, char **argv);
 struct page_consumer {
 	const char *name;	/* "ps", "netstat" */
 	page_consumer_fn run;	/* NULL when that command is not built in */
+	/* Options that make it read all it can show (every variant of the
+	 * command then works on the minimal snapshot); NULL-terminated. */
+	const char *const *widest;
 };
 
 #endif
