@@ -433,6 +433,38 @@ static void test_flip_fuzz(void **state)
 	free(b);
 }
 
+/* Lookups on hostile text: whole keys, a last line without newline, bad numbers. */
+static void test_vmcoreinfo_text(void **state)
+{
+	struct phys_source src = { 0 };
+	struct vmet_err err = { 0 };
+	uint64_t v = 0;
+	size_t len;
+	const char *p;
+
+	src.vmcoreinfo = (char *)"A=1\nAB=2\nSYMBOL(x)=zz\nNUMBER(n)=-5\nKERNELOFFSET=\n"
+				 "SIZE(big)=99999999999999999999999\n=3\nLAST=7";
+	p = vmcoreinfo_get(&src, "A", &len);
+	assert_non_null(p);
+	assert_int_equal(len, 1);
+	assert_int_equal(*p, '1');
+	assert_int_equal(vmcoreinfo_get_u64(&src, "AB", &v, &err), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(vmcoreinfo_get_u64(&src, "LAST", &v, &err), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(vmcoreinfo_get_u64(&src, "NUMBER(n)", &v, &err), 0);
+	assert_int_equal((int64_t)v, -5);
+	assert_int_equal(vmcoreinfo_get_u64(&src, "SYMBOL(x)", &v, &err), VMET_EFORMAT);
+	assert_non_null(strstr(err.msg, "SYMBOL(x)=zz"));
+	assert_int_equal(vmcoreinfo_get_u64(&src, "KERNELOFFSET", &v, &err), VMET_EFORMAT);
+	assert_int_equal(vmcoreinfo_get_u64(&src, "SIZE(big)", &v, &err), VMET_EFORMAT);
+	assert_null(vmcoreinfo_get(&src, "", &len));
+	assert_null(vmcoreinfo_get(&src, "LAS", &len));
+	src.vmcoreinfo = NULL;
+	assert_null(vmcoreinfo_get(&src, "A", &len));
+	assert_int_equal(vmcoreinfo_get_u64(&src, "A", &v, &err), VMET_ENOTFOUND);
+}
+
 static void test_sniff(void **state)
 {
 	struct vmet_err err = { 0 };
@@ -475,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_forged_counts),
 		cmocka_unit_test(test_bad_qemu_note),
 		cmocka_unit_test(test_flip_fuzz),
+		cmocka_unit_test(test_vmcoreinfo_text),
 		cmocka_unit_test(test_sniff),
 	};
 
