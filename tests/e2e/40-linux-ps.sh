@@ -24,48 +24,47 @@ TB=$PWD/tests/guest
 
 skip() { echo "skipped: $*"; exit 77; }
 
-# linux_testbed TAG: boot and capture a guest named after TAG (Debian's
-# cloud kernel when LINUX_TB_FLAVOUR=cloud, with PROF=auto); sets PROF,
-# NAME, S (state dir), RAM (the live file) and capture.env's variables
-# (TRUTH_PS, TRUTH_THREADS, TRUTH_NETSTAT, TRUTH_UNIX, DUMP, RAW, CR3).
+# linux_testbed TAG: the shared test guest of tests/guest/testbed.sh (booted
+# once per run and reused by every test): Debian's current kernel with a
+# profile built now from its DWARF vmlinux; with LINUX_TB_FLAVOUR=cloud the
+# cloud flavour of the same release, and with LINUX_TB_KVER=K kernel ABI K,
+# both with PROF=auto (read from the kernel's own BTF).  Sets PROF, NAME, S
+# (state dir), RAM (the live file) and testbed.env's variables (TRUTH_PS,
+# TRUTH_THREADS, TRUTH_NETSTAT, TRUTH_UNIX, DUMP, RAW, CR3, QMP...).
 linux_testbed() {
-	local env tool
+	local env tool kv args=() derived=0
 	for tool in qemu-system-x86_64 jq cpio gcc; do
 		command -v "$tool" >/dev/null || skip "$tool not installed"
 	done
-	[ -x "$TB/boot.sh" ] && [ -x "$TB/capture.sh" ] || skip "tests/guest testbed scripts missing"
-	if [ "${LINUX_TB_FLAVOUR:-}" = cloud ]; then
-		# Debian's cloud flavour of the same release: other struct layouts,
-		# and no DWARF here: the profile is read from the kernel (BTF).
-		env=$("$TB/fetch-kernel.sh" --quiet 2>"$TMP/fetch.log" | tail -n 1)
-		[ -f "$env" ] || { cat "$TMP/fetch.log"; skip "no Debian kernel"; }
-		# shellcheck disable=SC1090
-		kv=$(. "$env"; echo "${KVER:-}")
-		env=$("$TB/fetch-kernel.sh" --kver "${kv%-amd64}-cloud-amd64" --quiet 2>"$TMP/fetch.log" | tail -n 1)
-		[ -f "$env" ] || { cat "$TMP/fetch.log"; skip "no cloud kernel ${kv%-amd64}-cloud-amd64"; }
-		VMLINUX="(none: BTF)"
+	[ -x "$TB/testbed.sh" ] || skip "tests/guest testbed scripts missing"
+	if [ "${LINUX_TB_FLAVOUR:-}" = cloud ] || [ -n "${LINUX_TB_KVER:-}" ]; then
+		# Another build, no DWARF here: the profile is read from the kernel.
+		kv=${LINUX_TB_KVER:-}
+		if [ -z "$kv" ]; then
+			env=$("$TB/fetch-kernel.sh" --quiet 2>"$TMP/fetch.log" | tail -n 1)
+			[ -f "$env" ] || { cat "$TMP/fetch.log"; skip "no Debian kernel"; }
+			# shellcheck disable=SC1090
+			kv=$(. "$env"; echo "${KVER:-}")
+			kv=${kv%-amd64}-cloud-amd64
+		fi
+		args=(--kver "$kv")
+		derived=1
+	else
+		args=(--dbg)
+	fi
+	S=$("$TB/testbed.sh" "${args[@]}" 2>"$TMP/boot.log" | tail -n 1)
+	[ -f "$S/testbed.env" ] || { tail -20 "$TMP/boot.log"; echo "FAIL: test guest did not come up"; exit 1; }
+	# shellcheck disable=SC1091
+	. "$S/testbed.env"
+	if [ "$derived" = 1 ]; then
 		PROF=auto
 	else
-		env=$("$TB/fetch-kernel.sh" --dbg --quiet 2>"$TMP/fetch.log" | tail -n 1)
-		[ -f "$env" ] || { cat "$TMP/fetch.log"; skip "no Debian kernel (tests/guest/fetch-kernel.sh --dbg)"; }
-		# shellcheck disable=SC1090
-		VMLINUX=$(. "$env"; echo "${VMLINUX:-}")
-		[ -f "$VMLINUX" ] || skip "no DWARF vmlinux in $env"
+		[ -f "${VMLINUX:-}" ] || skip "no DWARF vmlinux for $KVER"
 		PROF=$TMP/kernel.vmprof
 		"$VMET" profile build "$VMLINUX" -o "$PROF" >/dev/null 2>"$TMP/profile.err" ||
 			{ cat "$TMP/profile.err"; echo "FAIL: vmet profile build $VMLINUX"; exit 1; }
 	fi
-	export VMET_STATE_DIR=$TMP/state
-	NAME=e2e-$1-$$
-	trap '"$TB/stop.sh" "$NAME" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-	"$TB/boot.sh" --kernel-env "$env" "$NAME" >"$TMP/boot.log" 2>&1 ||
-		{ tail -20 "$TMP/boot.log"; echo "FAIL: test guest did not boot"; exit 1; }
-	S=$("$TB/capture.sh" "$NAME" 2>>"$TMP/boot.log" | tail -n 1)
-	[ -f "$S/capture.env" ] || { tail -20 "$TMP/boot.log"; echo "FAIL: capture failed"; exit 1; }
-	# shellcheck disable=SC1091
-	. "$S/capture.env"
-	RAM=$(cat "$S/ram.path")
-	echo "guest $NAME: kernel $(. "$env"; echo "$KVER"), profile $PROF, CR3 $CR3"
+	echo "guest $NAME: kernel $KVER, profile $PROF, CR3 $CR3"
 }
 
 # vmet ps --json in truth-ps.sh's form: PID PPID UID EUID GID EGID NTHREADS COMM|CMDLINE

@@ -4,8 +4,9 @@
 # running from the same kernel and initramfs is reused (and its capture
 # too), so a whole e2e suite boots it once.
 #
-# usage: testbed.sh [--name NAME] [--nokaslr] [--dbg] [--recapture] [--fresh]
-#   --name NAME   guest name (default flat, or flat-nokaslr with --nokaslr)
+# usage: testbed.sh [--name NAME] [--kver K] [--nokaslr] [--cpu M] [--dbg] [--recapture] [--fresh]
+#   --name NAME   guest name (default flat, k-K with --kver, -M / -nokaslr appended)
+#   --kver K      boot kernel ABI K (e.g. 6.1.0-56-cloud-amd64) instead of the current one
 #   --nokaslr     boot with nokaslr (default: KASLR on)
 #   --cpu MODEL   QEMU CPU model (default qemu64; max gives 5-level paging)
 #   --dbg         also fetch vmlinux with DWARF and the real System.map
@@ -18,12 +19,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-name='' kaslr=on cpu=qemu64 dbg=0 recapture=0 fresh=0
+name='' kaslr=on cpu=qemu64 dbg=0 recapture=0 fresh=0 kver=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--name) name=$2; shift ;;
 	--nokaslr) kaslr=off ;;
 	--cpu) cpu=$2; shift ;;
+	--kver) kver=$2; shift ;;
 	--dbg) dbg=1 ;;
 	--recapture) recapture=1 ;;
 	--fresh) fresh=1 ;;
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
 done
 if [ -z "$name" ]; then
 	name=flat
+	[ -z "$kver" ] || name=k-${kver//[!A-Za-z0-9_.-]/_}
 	[ "$cpu" = qemu64 ] || name=$name-$cpu
 	[ "$kaslr" = on ] || name=$name-nokaslr
 fi
@@ -61,6 +64,9 @@ if pid=$(tb_pid "$S") && [ "$fresh" = 0 ] && [ -s "$S/boot.env" ]; then
 	if [ -s "$KERNEL_ENV" ] && [ "$KASLR" = "$kaslr" ] && [ "$CPU" = "$cpu" ]; then
 		# shellcheck disable=SC1090
 		. "$KERNEL_ENV"
+		[ -z "$kver" ] || [ "$kver" = "$KVER" ] || KASLR=other-kernel
+	fi
+	if [ -s "$KERNEL_ENV" ] && [ "$KASLR" = "$kaslr" ] && [ "$CPU" = "$cpu" ]; then
 		kenv=$("$GUEST_DIR/fetch-kernel.sh" --quiet --kver "$KVER" "${dbg_flag[@]}" 9>&-)
 		mkdir -p "$S"
 		"$GUEST_DIR/build-initramfs.sh" --env "$kenv" "$S/guest.cpio.check" >/dev/null 9>&-
@@ -80,7 +86,9 @@ elif [ "$fresh" = 1 ] && tb_pid "$S" >/dev/null; then
 fi
 
 if [ "$reuse" = 0 ]; then
-	kenv=$("$GUEST_DIR/fetch-kernel.sh" --quiet "${dbg_flag[@]}" 9>&-)
+	kver_flag=()
+	[ -z "$kver" ] || kver_flag=(--kver "$kver")
+	kenv=$("$GUEST_DIR/fetch-kernel.sh" --quiet "${dbg_flag[@]}" "${kver_flag[@]}" 9>&-)
 	mkdir -p "$S"
 	cpio=$S/guest.cpio
 	"$GUEST_DIR/build-initramfs.sh" --env "$kenv" "$cpio.new" >/dev/null 9>&-
