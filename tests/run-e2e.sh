@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 : "${VMET:=$PWD/vmet}"
 export VMET
 pass=0 fail=0 skip=0
-for t in tests/e2e/*.sh; do
+for t in tests/e2e/[0-9]*.sh; do
 	[ -e "$t" ] || continue
 	echo "=== $t"
 	bash "$t"
