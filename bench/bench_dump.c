@@ -112,6 +112,10 @@ int main(int argc, char **argv)
 	double t0, tw, tv, tr, m1, p1, m2, p2, m3, p3;
 	struct stat sb;
 
+	if (ram && stat(ram, &sb)) {
+		fprintf(stderr, "bench_dump: %s: no such file\n", ram);
+		return 1;
+	}
 	if (!ram) {
 		const char *sd = getenv("VMET_STATE_DIR");
 
