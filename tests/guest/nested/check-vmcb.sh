@@ -6,15 +6,16 @@
 # oracle on purpose).
 #
 # L1's memory (ram.raw) must hold exactly one VMCB with nested paging on
-# (L2 has one vCPU), and its guest CR3 must be the CR3 L0's vCPU showed in
-# at least one register sample (those taken while L2 ran).  Prints the
-# VMCB's line and the verdict; exit 0 if both hold, 1 if not, 2 on a usage
-# or set-up error.
+# (L2 has one vCPU); its guest CR3 must be the CR3 L0's vCPU showed in at
+# least one register sample (those taken while L2 ran); and walking L2's
+# linux_banner through that CR3 and nCR3 must land on the text of L2's
+# /proc/version.  Prints what it found and the verdicts; exit 0 if all
+# hold, 1 if not, 2 on a usage or set-up error.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 case ${1:-} in
--h | --help) sed -n '4,13p' "$0"; exit 0 ;;
+-h | --help) sed -n '4,14p' "$0"; exit 0 ;;
 esac
 [ $# -eq 1 ] || { echo "usage: check-vmcb.sh NAME" >&2; exit 2; }
 tb_name_ok "$1"
@@ -58,3 +59,17 @@ if [ "$seen" -eq 0 ]; then
 	exit 1
 fi
 echo "OK: one VMCB with nested paging; its CR3 $vmcb_cr3 is in $seen of $total register samples"
+
+# Through the VMCB's CR3 and nCR3, L2's linux_banner (its address from L2's
+# own kallsyms) must hold what L2's /proc/version says.
+va=$(awk -F'\t' '$1 == "ksym" && $2 ~ / linux_banner$/ { split($2, f, " "); print f[1]; exit }' \
+	"$dir/truth-l2.txt")
+want=$(awk -F'\t' '$1 == "version" { print substr($2, 1, 40); exit }' "$dir/truth-l2.txt")
+[ -n "$va" ] && [ -n "$want" ] || die "no linux_banner address or version line in $dir/truth-l2.txt"
+walks=$("$bin" "$dir/ram.raw" "$va" | grep '^walk ' || true)
+printf '%s\n' "$walks" | sed 's/^/  /'
+if ! printf '%s\n' "$walks" | grep -qF -- " bytes=$want"; then
+	echo "FAIL: L2's linux_banner 0x$va does not read '$want' through the VMCB's CR3 and nCR3"
+	exit 1
+fi
+echo "OK: L2's linux_banner 0x$va reads L2's /proc/version through the VMCB's CR3 and nCR3"

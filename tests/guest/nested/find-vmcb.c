@@ -8,11 +8,18 @@
  * file and applies only the checks VMRUN itself makes.  Built and run by
  * find-vmcb.sh; not part of libvmet.
  *
- * Usage: find-vmcb RAMFILE
+ * Usage: find-vmcb RAMFILE [VA]
  * Prints one line per candidate page:
  *   pa=0x... asid=N np=0|1 ncr3=0x... efer=0x... cr0=0x... cr3=0x... cr4=0x... rip=0x...
- * and a last line "candidates=N".  Exit 0 if at least one VMCB with nested
- * paging on was found, 1 if none, 2 on a usage or I/O error.
+ * and a line "candidates=N with_np=M".  With VA (hex), every candidate with
+ * nested paging also gets VA walked through its CR3 and then, for each
+ * table and the final page, through its nCR3, with a 4- and a 5-level NPT
+ * (the depth is L1's choice and not in the VMCB):
+ *   walk pa=0x... va=0x... npt=4|5 gpa=0x... hpa=0x... bytes=TEXT
+ *   walk pa=0x... va=0x... npt=4|5 fail=REASON
+ * where TEXT is the 40 bytes at hpa, non-printable ones as '.'.
+ * Exit 0 if at least one VMCB with nested paging on was found, 1 if none,
+ * 2 on a usage or I/O error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +27,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -39,6 +47,10 @@
 #define OFF_CR0             (OFF_SAVE + 0x158)
 #define OFF_RIP             (OFF_SAVE + 0x178)
 
+#define CR4_LA57  (1ull << 12)
+#define PTE_P     1ull
+#define PTE_PS    (1ull << 7)
+#define PTE_ADDR  0x000ffffffffff000ull	/* bits 51:12 */
 #define EFER_LME  (1ull << 8)
 #define EFER_SVME (1ull << 12)
 /* Bits 1-7 and 9 and 16-63 of EFER are reserved and must be zero. */
@@ -90,6 +102,89 @@ static int looks_like_vmcb(const unsigned char *pg, uint64_t ram_size)
 	return 1;
 }
 
+struct ram {
+	const unsigned char *map;
+	uint64_t size;
+};
+
+/* One table entry, or a reason why it cannot be read. */
+static const char *entry_at(const struct ram *ram, uint64_t table, unsigned idx,
+			    uint64_t *out)
+{
+	uint64_t at = table + 8ull * idx;
+
+	if (at + 8 > ram->size || at < table)
+		return "table outside RAM";
+	*out = le(ram->map + at, 8);
+	return NULL;
+}
+
+/* Walk ADDR through LEVELS levels of x86-64-format tables rooted at ROOT.
+ * NESTED_ROOT != 0: every table address is itself a guest-physical address
+ * to be put through the NPT at NESTED_ROOT (NPT_LEVELS deep) first. */
+static const char *walk(const struct ram *ram, uint64_t root, unsigned levels,
+			uint64_t nested_root, unsigned npt_levels,
+			uint64_t addr, uint64_t *out)
+{
+	uint64_t table = root & PTE_ADDR;
+
+	for (unsigned lvl = levels; lvl >= 1; lvl--) {
+		unsigned shift = 12 + 9 * (lvl - 1);
+		uint64_t e, where = table;
+		const char *why;
+
+		if (nested_root) {
+			why = walk(ram, nested_root, npt_levels, 0, 0, table, &where);
+			if (why)
+				return why;
+		}
+		why = entry_at(ram, where, (unsigned)((addr >> shift) & 511), &e);
+		if (why)
+			return why;
+		if (!(e & PTE_P))
+			return nested_root ? "stage-1 entry not present" : "NPT entry not present";
+		if (lvl == 1 || ((lvl == 2 || lvl == 3) && (e & PTE_PS))) {
+			uint64_t size = 1ull << shift;
+
+			*out = (e & PTE_ADDR & ~(size - 1)) | (addr & (size - 1));
+			return NULL;
+		}
+		table = e & PTE_ADDR;
+	}
+	return "no leaf";
+}
+
+static void walk_report(const struct ram *ram, uint64_t pa, const unsigned char *pg,
+			uint64_t va)
+{
+	uint64_t cr3 = le(pg + OFF_CR3, 8), ncr3 = le(pg + OFF_NCR3, 8);
+	unsigned levels = (le(pg + OFF_CR4, 8) & CR4_LA57) ? 5 : 4;
+
+	for (unsigned npt = 4; npt <= 5; npt++) {
+		uint64_t gpa, hpa;
+		const char *why;
+		char text[41];
+
+		printf("walk pa=0x%" PRIx64 " va=0x%" PRIx64 " npt=%u ", pa, va, npt);
+		why = walk(ram, cr3, levels, ncr3, npt, va, &gpa);
+		if (!why)
+			why = walk(ram, ncr3, npt, 0, 0, gpa, &hpa);
+		if (!why && hpa + sizeof(text) - 1 > ram->size)
+			why = "page outside RAM";
+		if (why) {
+			printf("fail=%s\n", why);
+			continue;
+		}
+		for (unsigned i = 0; i + 1 < sizeof(text); i++) {
+			unsigned char c = ram->map[hpa + i];
+
+			text[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
+		}
+		text[sizeof(text) - 1] = '\0';
+		printf("gpa=0x%" PRIx64 " hpa=0x%" PRIx64 " bytes=%s\n", gpa, hpa, text);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct stat st;
@@ -97,8 +192,21 @@ int main(int argc, char **argv)
 	const unsigned char *map;
 	int fd;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: find-vmcb RAMFILE\n");
+	uint64_t va = 0;
+	int want_walk = 0;
+
+	if (argc == 3) {
+		char *end;
+
+		errno = 0;
+		va = strtoull(argv[2], &end, 16);
+		if (errno || end == argv[2] || *end) {
+			fprintf(stderr, "find-vmcb: VA '%s' is not a hex number\n", argv[2]);
+			return 2;
+		}
+		want_walk = 1;
+	} else if (argc != 2) {
+		fprintf(stderr, "usage: find-vmcb RAMFILE [VA]\n");
 		return 2;
 	}
 	fd = open(argv[1], O_RDONLY);
@@ -133,6 +241,11 @@ int main(int argc, char **argv)
 		       le(pg + OFF_NCR3, 8), le(pg + OFF_EFER, 8),
 		       le(pg + OFF_CR0, 8), le(pg + OFF_CR3, 8),
 		       le(pg + OFF_CR4, 8), le(pg + OFF_RIP, 8));
+		if (want_walk && (nctl & 1)) {
+			struct ram ram = { map, (uint64_t)st.st_size };
+
+			walk_report(&ram, pa, pg, va);
+		}
 	}
 	printf("candidates=%lu with_np=%lu\n", found, with_np);
 	munmap((void *)map, (size_t)st.st_size);
