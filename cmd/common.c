@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "cmd/cmd.h"
 #include "cmd/guest.h"
+#include "core/helper.h"
 #include "live/qemu.h"
 
 #include <errno.h>
@@ -14,6 +15,9 @@ const char cmd_common_help[] =
 	"  --format FMT       read SOURCE as raw|elf|lime|vmsnap instead of guessing\n"
 	"  --memmap MAP       raw images with holes: START-END@OFFSET[,...]\n"
 	"  --pause            live sources: pause the guest while vmet reads it\n"
+	"  --helper FILE      host-side vCPU records (KEY=VALUE lines: vcpu, cr3, cr0,\n"
+	"                     cr4, efer, rip, s2type, s2root, time), trusted over a\n"
+	"                     guest hypervisor's VMCB/VMCS for --guest\n"
 	"  --guest N          work inside guest N of the guest hypervisor whose memory\n"
 	"                     SOURCE holds (see vmet guests): its EPT/NPT is stage 2\n"
 	"Translation options (override what the source records):\n"
@@ -120,6 +124,9 @@ int cmd_common_option(struct cmd_common *c, int opt, const char *arg)
 	case OPT_PAUSE:
 		c->pause = true;
 		return 1;
+	case OPT_HELPER:
+		c->helper = arg;
+		return 1;
 	case OPT_JSON:
 		c->json = true;
 		return 1;
@@ -146,6 +153,8 @@ int cmd_common_option(struct cmd_common *c, int opt, const char *arg)
 int cmd_open_source(struct cmd_common *c, struct phys_source **src,
 		    struct vmet_err *err)
 {
+	int rc;
+
 	if (!c->source)
 		return vmet_errf(err, VMET_EINVAL, "no SOURCE given (see --help)");
 	if (c->pause && !qemu_spec_match(c->source))
@@ -153,7 +162,16 @@ int cmd_open_source(struct cmd_common *c, struct phys_source **src,
 	c->sopts.pause = c->pause;
 	/* Entering a nested guest needs host-side CR3s taken while it ran. */
 	c->sopts.samples = c->guest ? 16 : 1;
-	return source_open(c->source, &c->sopts, src, err);
+	rc = source_open(c->source, &c->sopts, src, err);
+	if (!rc && c->helper) {
+		rc = helper_records_load(c->helper, &(*src)->vcpus, err);
+		if (rc) {
+			vmet_err_prefix(err, rc, "--helper");
+			phys_close(*src);
+			*src = NULL;
+		}
+	}
+	return rc;
 }
 
 int cmd_stack_spec(struct cmd_common *c, struct phys_source *src, bool need_cr3,
