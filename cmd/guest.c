@@ -44,6 +44,35 @@ static int kernel_text(struct aspace *lower, uint64_t cr3, enum paging_mode mode
 	return rc;
 }
 
+static int guest_check_depth(struct phys_source *src, const struct guest *g,
+			     struct guest_check *out, struct vmet_err *err);
+
+int guest_check(struct phys_source *src, const struct guest *g, struct guest_check *out,
+		struct vmet_err *err)
+{
+	struct guest g5;
+	int rc = guest_check_depth(src, g, out, err);
+
+	out->s2_mode = g->s2_mode;
+	/* A VMCB does not say how deep the nested tables are: a host with
+	 * 5-level paging builds 5-level NPT.  Try that when 4 finds nothing. */
+	if (rc || out->trust != GUEST_NO_KERNEL || g->s2_type != STAGE2_NPT ||
+	    g->s2_mode != PAGING_4LEVEL)
+		return rc;
+	g5 = *g;
+	g5.s2_mode = PAGING_5LEVEL;
+	{
+		struct guest_check c5;
+
+		rc = guest_check_depth(src, &g5, &c5, err);
+		if (!rc && c5.trust != GUEST_NO_KERNEL) {
+			*out = c5;
+			out->s2_mode = PAGING_5LEVEL;
+		}
+	}
+	return rc;
+}
+
 static struct aspace *stage2_space(struct phys_source *src, const struct guest *g,
 				   struct vmet_err *err)
 {
@@ -59,8 +88,8 @@ static struct aspace *stage2_space(struct phys_source *src, const struct guest *
 	return top;
 }
 
-int guest_check(struct phys_source *src, const struct guest *g, struct guest_check *out,
-		struct vmet_err *err)
+static int guest_check_depth(struct phys_source *src, const struct guest *g,
+			     struct guest_check *out, struct vmet_err *err)
 {
 	struct aspace *s2, *phys;
 	struct vmet_err ctl_err = { 0 };
@@ -208,7 +237,7 @@ int cmd_guest_spec(struct cmd_common *c, struct phys_source *src, struct stack_s
 		spec->nlevels = 1;
 		spec->level[0].s2_type = g->s2_type;
 		spec->level[0].s2_root = g->s2_root;
-		spec->level[0].s2_mode = c->s2_mode > 0 ? (enum paging_mode)c->s2_mode : g->s2_mode;
+		spec->level[0].s2_mode = c->s2_mode > 0 ? (enum paging_mode)c->s2_mode : chk->s2_mode;
 		spec->stage1 = true;
 		spec->cr3 = c->have_cr3 ? c->cr3 : chk->cr3;
 		spec->mode = c->mode >= 0 ? (enum paging_mode)c->mode : chk->mode;

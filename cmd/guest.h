@@ -32,6 +32,7 @@ struct guest_check {
 	uint64_t cr3;			/* the CR3 to use */
 	enum vcpu_origin cr3_origin;
 	enum paging_mode mode;
+	enum paging_mode s2_mode;	/* NPT depth that worked (VMCBs do not record it) */
 	uint64_t text_va, text_pa;	/* the kernel image found (guest physical) */
 	uint64_t ctl_cr3;		/* what the VMCB/VMCS said */
 	bool ctl_ok;			/* ...and whether it led to a kernel */

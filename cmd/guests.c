@@ -45,15 +45,29 @@ static void guest_banner(struct phys_source *src, const struct guest *g,
 	spec.nlevels = 1;
 	spec.level[0].s2_type = g->s2_type;
 	spec.level[0].s2_root = g->s2_root;
-	spec.level[0].s2_mode = g->s2_mode;
+	spec.level[0].s2_mode = chk->s2_mode;
 	hits = calloc(4, sizeof(*hits));
 	if (!hits || aspace_stack_build(src, &spec, &s2, NULL)) {
 		free(hits);
 		return;
 	}
 	/* The banner is in .rodata, within the first tens of MiB after _text. */
-	if (!linux_banner_scan(s2, chk->text_pa, chk->text_pa + (64ull << 20), hits, 4, &nh, NULL) && nh)
-		snprintf(out, n, "%s", hits[0].text);
+	/* Debian keeps an earlier copy of the banner whose version field lacks
+	 * the build number ("#  SMP"); UTS_VERSION always starts '#' + digit,
+	 * so prefer a hit that has one. */
+	if (!linux_banner_scan(s2, chk->text_pa, chk->text_pa + (64ull << 20), hits, 4, &nh, NULL) && nh) {
+		size_t pick = 0;
+
+		for (size_t i = 0; i < nh; i++) {
+			const char *h = strchr(hits[i].text, '#');
+
+			if (h && h[1] >= '0' && h[1] <= '9') {
+				pick = i;
+				break;
+			}
+		}
+		snprintf(out, n, "%s", hits[pick].text);
+	}
 	aspace_free_stack(s2);
 	free(hits);
 }
@@ -141,7 +155,7 @@ int cmd_guests(int argc, char **argv)
 			json_kstr(&j, "structure", vmctl_kind_name(g->kind));
 			json_kstr(&j, "stage2", stage2_type_name(g->s2_type));
 			json_khex(&j, "stage2_root", g->s2_root);
-			json_kstr(&j, "stage2_mode", paging_mode_name(g->s2_mode));
+			json_kstr(&j, "stage2_mode", paging_mode_name(chk.s2_mode));
 			json_kstr(&j, "trust", guest_trust_name(chk.trust));
 			if (chk.trust != GUEST_NO_KERNEL) {
 				json_khex(&j, "cr3", chk.cr3);
@@ -174,7 +188,7 @@ int cmd_guests(int argc, char **argv)
 		}
 		printf("guest %u: %s %s root 0x%" PRIx64 " (%s-level), %zu vCPU%s\n", g->number,
 		       vmctl_kind_name(g->kind), stage2_type_name(g->s2_type), g->s2_root,
-		       paging_mode_name(g->s2_mode), g->nvcpu, g->nvcpu == 1 ? "" : "s");
+		       paging_mode_name(chk.s2_mode), g->nvcpu, g->nvcpu == 1 ? "" : "s");
 		for (size_t k = 0; k < g->nvcpu; k++) {
 			const struct vmctl *v = &g->vcpu[k];
 

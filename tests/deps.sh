@@ -12,7 +12,7 @@ pkgs=(
 	libcmocka-dev
 	# real-guest tests: QEMU under TCG, a busybox initramfs, QMP over socat
 	qemu-system-x86 qemu-system-data seabios busybox-static cpio socat jq xz-utils kmod
-	libc6-dev file
+	libc6-dev file strace zstd
 	# independent oracles for profile tests
 	gdb binutils
 )

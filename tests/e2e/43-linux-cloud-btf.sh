@@ -30,7 +30,7 @@ case $(jq -r .kernel.profile "$OUT") in
 *) echo "FAIL: second run did not use the cached profile: $(jq -r .kernel.profile "$OUT")"; FAILS=$((FAILS + 1)) ;;
 esac
 ps_norm "$OUT" >"$TMP/live.txt"
-compare "$TRUTH_PS" "$TMP/live.txt" "cloud kernel, live RAM + --cr3, no --profile, ps"
+compare_live "$TRUTH_PS" "$TMP/live.txt" "cloud kernel, live RAM + --cr3, no --profile, ps"
 
 expect_exit 0 "$VMET" netstat -tux --json --profile auto "$DUMP"
 cp "$OUT" "$TMP/net.json"

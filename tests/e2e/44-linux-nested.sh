@@ -5,6 +5,11 @@
 #   - L1's processes and sockets (VMCOREINFO of the dump's own layer),
 #   - L2's, through L1's nested page tables (--guest 1: the VMCB found in
 #     L1's memory gives the nCR3, checked against L0's records),
+#   - vmet translate --guest 1 of L2's linux_banner (both stages),
+#   - a lying guest hypervisor: the VMCB's CR3 or nCR3 rewritten in a copy
+#     of L1's RAM; with L0's register samples as the helper stream vmet
+#     reports the disagreement and still lists L2 truthfully, without them
+#     (and with a forged nCR3) it refuses rather than print a made-up list,
 # each compared with that layer's own truth (tests/guest/nested/capture.sh,
 # normalized by truth-ps.sh / truth-netstat.sh): nothing missing, nothing
 # extra.  No nested testbed, QEMU or kernel, or a bed that does not come
@@ -54,6 +59,56 @@ done
 # L2's kernel is found by a CR3 through the NPT, never by L0's VMCOREINFO
 [ "$(jq -r .kernel.located_by "$TMP/l2-ps.json")" = cr3 ] ||
 	{ echo "FAIL: L2 not located through its CR3"; FAILS=$((FAILS + 1)); }
+# vmet translate --guest 1 shows both stages for an L2 kernel address and
+# lands on L2's banner (the address from L2's own /proc/kallsyms)
+va=0x$(awk -F'\t' '$1 == "ksym" { split($2, f, " "); if (f[3] == "linux_banner") { print f[1]; exit } }' "$S/truth-l2.txt")
+expect_exit 0 "$VMET" translate --json --guest 1 "$DUMP" "$va"
+pa=$(jq -r '.translations[0].host_physical' "$OUT")
+# every stage-1 entry is fetched through a stage-2 walk, and so is the
+# final page: at least 2 stage-2 entries (1 GiB NPT pages) per stage-1
+# entry and one more walk (KVM maps L2 with 2 MiB NPT pages: 3 each)
+s1=$(jq '[.translations[0].steps[] | select(.stage == 1)] | length' "$OUT")
+s2=$(jq '[.translations[0].steps[] | select(.stage == 2)] | length' "$OUT")
+echo "translate --guest 1 $va: $s1 stage-1 and $s2 stage-2 entries read"
+[ "$s1" -ge 3 ] && [ "$s2" -ge $((2 * (s1 + 1))) ] ||
+	{ echo "FAIL: translate --guest 1 does not show both stages"; FAILS=$((FAILS + 1)); }
+dd if="$S/ram.raw" bs=1 skip=$((pa)) count=14 status=none | grep -q '^Linux version ' ||
+	{ echo "FAIL: L2's linux_banner $va translates to $pa, which holds no banner"; FAILS=$((FAILS + 1)); }
+
+# The host side's view: L0's register samples taken while the bed ran
+# (capture.sh), fed as a helper record stream.  They must agree with the
+# VMCB L1 keeps for L2.
+H=$S/regs-samples.txt
+expect_exit 0 "$VMET" guests --json --helper "$H" "$S/ram.raw"
+[ "$(jq -r '.guests[0].trust' "$OUT")" = agree ] ||
+	{ echo "FAIL: guest 1 not confirmed by L0's samples: $(jq -r '.guests[0].note' "$OUT")"; FAILS=$((FAILS + 1)); }
+vmcb=$(jq -r '.guests[0].vcpus[0].address' "$OUT")
+l1cr3=$(sed -n 's/^sample=capture cr3=\(0x[0-9a-f]*\).*/\1/p' "$H")
+
+# A guest hypervisor that lies about its guest's CR3 (here: the VMCB says
+# L1's own page tables): reported, and the host-side CR3 used instead, so
+# the process list is still L2's.
+cp --sparse=always "$S/ram.raw" "$TMP/lie.raw"
+put64 "$TMP/lie.raw" $((vmcb + 0x550)) $((0x1000))
+expect_exit 1 "$VMET" guests --helper "$H" "$TMP/lie.raw"
+expect_out "DISAGREE"
+expect_exit 0 "$VMET" ps --json --profile "$PROF" --guest 1 --helper "$H" "$TMP/lie.raw"
+expect_err "misreports its guest"
+ps_norm "$OUT" >"$TMP/lie-ps.txt"
+compare "$S/truth-l2-ps.txt" "$TMP/lie-ps.txt" "L2 processes despite a lying VMCB CR3"
+# Without the host side there is nothing to contradict the lie: vmet must
+# not print a process list as if nothing were wrong.
+expect_exit 2 "$VMET" ps --profile "$PROF" --guest 1 "$TMP/lie.raw"
+expect_err "no kernel"
+# A forged nCR3 (pointing at the VMCB page itself): no kernel behind it,
+# through the VMCB's CR3 or the host's: an error, never a made-up list.
+cp "$S/ram.raw" "$TMP/lie.raw" --sparse=always
+put64 "$TMP/lie.raw" $((vmcb + 0xb0)) $((vmcb))
+expect_exit 2 "$VMET" ps --profile "$PROF" --guest 1 --helper "$H" "$TMP/lie.raw"
+expect_err "no kernel behind nCR3"
+rm -f "$TMP/lie.raw"
+echo "lying-hypervisor checks done (VMCB at $vmcb, L0 capture CR3 $l1cr3)"
+
 # and L1's QEMU, which runs L2, is in L1's list
 jq -e '[.tasks[] | select(.comm | startswith("qemu-system"))] | length >= 1' "$TMP/l1-ps.json" >/dev/null ||
 	{ echo "FAIL: no QEMU in L1"; FAILS=$((FAILS + 1)); }
