@@ -59,6 +59,19 @@ done
 # L2's kernel is found by a CR3 through the NPT, never by L0's VMCOREINFO
 [ "$(jq -r .kernel.located_by "$TMP/l2-ps.json")" = cr3 ] ||
 	{ echo "FAIL: L2 not located through its CR3"; FAILS=$((FAILS + 1)); }
+# The same live, from L1's RAM file while L0 runs (QMP: memory map,
+# registers sampled while L2 runs, --pause for one consistent moment), and
+# from a vmet snapshot of L0's dump (its CPU note travels with it).
+RAMFILE=$(cat "$S/ram.path")
+expect_exit 0 "$VMET" ps --json --profile "$PROF" --guest 1 --pause "qemu:$RAMFILE,qmp=$S/qmp.sock"
+ps_norm "$OUT" >"$TMP/live-l2.txt"
+compare_live "$S/truth-l2-ps.txt" "$TMP/live-l2.txt" "l2 processes, live from L0 (qemu:RAMFILE,qmp=)"
+expect_exit 0 "$VMET" dump --quiet "$DUMP" -o "$TMP/nested.vmsnap"
+expect_exit 0 "$VMET" ps --json --profile "$PROF" --guest 1 "$TMP/nested.vmsnap"
+ps_norm "$OUT" >"$TMP/snap-l2.txt"
+compare "$S/truth-l2-ps.txt" "$TMP/snap-l2.txt" "l2 processes from a vmet snapshot of L0"
+rm -f "$TMP/nested.vmsnap"
+
 # vmet translate --guest 1 shows both stages for an L2 kernel address and
 # lands on L2's banner (the address from L2's own /proc/kallsyms)
 va=0x$(awk -F'\t' '$1 == "ksym" { split($2, f, " "); if (f[3] == "linux_banner") { print f[1]; exit } }' "$S/truth-l2.txt")
