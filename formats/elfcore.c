@@ -224,15 +224,24 @@ static int parse(Elf *elf, const struct mapped_file *mf, struct file_segment **s
 	struct file_segment *segs;
 	int cls;
 
-	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh))
-		return vmet_errf(err, VMET_EFORMAT, "%s: not a readable ELF file: %s", path, elf_errmsg(-1));
-	cls = gelf_getclass(elf);
+	/* e_ident first, from our own mapping: libelf's messages for these
+	 * ("no error") would not say what is wrong. */
+	if (mf->size < EI_NIDENT || memcmp(mf->map, ELFMAG, SELFMAG))
+		return vmet_errf(err, VMET_EFORMAT, "%s: no ELF magic at offset 0 (or a file of %" PRIu64
+				 " bytes, shorter than e_ident)", path, mf->size);
+	cls = mf->map[EI_CLASS];
 	if (cls != ELFCLASS32 && cls != ELFCLASS64)
-		return vmet_errf(err, VMET_EFORMAT, "%s: ELF class %d at offset 0x4 is neither 32 nor 64",
-				 path, cls);
-	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return vmet_errf(err, VMET_EFORMAT, "%s: ELF class %d at offset 0x4 is neither 1 (32-bit) "
+				 "nor 2 (64-bit)", path, cls);
+	if (mf->map[EI_DATA] != ELFDATA2LSB)
 		return vmet_errf(err, VMET_EUNSUPPORTED, "%s: ELF data encoding %d at offset 0x5: "
-				 "vmet reads little-endian x86 cores only", path, eh.e_ident[EI_DATA]);
+				 "vmet reads little-endian x86 cores only", path, mf->map[EI_DATA]);
+	if (mf->size < (cls == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
+		return vmet_errf(err, VMET_EFORMAT, "%s: %" PRIu64 " bytes, shorter than an ELF header: "
+				 "truncated", path, mf->size);
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh))
+		return vmet_errf(err, VMET_EFORMAT, "%s: libelf cannot read the ELF header: %s",
+				 path, elf_errmsg(-1));
 	if (eh.e_type != ET_CORE)
 		return vmet_errf(err, VMET_EFORMAT, "%s: ELF type %u at offset 0x10 is not ET_CORE (4): "
 				 "not a memory dump", path, eh.e_type);

@@ -298,6 +298,33 @@ static void test_bad_headers(void **state)
 	expect_fail(&c, VMET_EFORMAT, "not ET_CORE");
 }
 
+static void test_bad_ident(void **state)
+{
+	struct core c = qemu_core();
+	size_t n;
+	uint8_t *b = build(&c, &n);
+	struct phys_source *src = NULL;
+	struct vmet_err err = { 0 };
+
+	b[EI_CLASS] = 3;
+	put_file(b, n);
+	assert_int_equal(elfcore_open(path, &src, &err), VMET_EFORMAT);
+	assert_non_null(strstr(err.msg, "ELF class 3 at offset 0x4"));
+	b[EI_CLASS] = ELFCLASS64;
+	b[EI_DATA] = ELFDATA2MSB;
+	put_file(b, n);
+	assert_int_equal(elfcore_open(path, &src, &err), VMET_EUNSUPPORTED);
+	assert_non_null(strstr(err.msg, "encoding 2 at offset 0x5"));
+	b[EI_DATA] = ELFDATA2LSB;
+	put_file(b, 40);
+	assert_int_equal(elfcore_open(path, &src, &err), VMET_EFORMAT);
+	assert_non_null(strstr(err.msg, "shorter than an ELF header"));
+	put_file(b, 6);
+	assert_int_equal(elfcore_open(path, &src, &err), VMET_EFORMAT);
+	assert_non_null(strstr(err.msg, "no ELF magic"));
+	free(b);
+}
+
 static void test_bad_segments(void **state)
 {
 	struct core c = qemu_core();
@@ -502,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_mode_inference),
 		cmocka_unit_test(test_kdump_prstatus),
 		cmocka_unit_test(test_bad_headers),
+		cmocka_unit_test(test_bad_ident),
 		cmocka_unit_test(test_bad_segments),
 		cmocka_unit_test(test_zero_filesz),
 		cmocka_unit_test(test_forged_counts),
