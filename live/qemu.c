@@ -173,6 +173,22 @@ static int qemu_pause(struct phys_source *src, bool pause, struct vmet_err *err)
 
 	if (!qp->qmp)
 		return vmet_errf(err, VMET_EUNSUPPORTED, "pausing needs a QMP socket (,qmp=PATH)");
+	if (pause) {
+		/* A guest someone else stopped stays stopped: only what vmet
+		 * paused is resumed. */
+		char *reply = NULL;
+
+		rc = qmp_execute(qp->qmp, "{\"execute\":\"query-status\"}", &reply, err);
+		if (rc)
+			return rc;
+		if (!strstr(reply, "\"running\": true")) {
+			free(reply);
+			return 0;
+		}
+		free(reply);
+	} else if (!qp->paused_by_us) {
+		return 0;
+	}
 	rc = qmp_execute(qp->qmp, pause ? "{\"execute\":\"stop\"}" : "{\"execute\":\"cont\"}", NULL, err);
 	if (!rc)
 		qp->paused_by_us = pause;
