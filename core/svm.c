@@ -1,26 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "core/bytes.h"
 #include "core/svm.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t rd64(const uint8_t *p, size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, p + off, 8);
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *p, size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, p + off, 4);
-	return v;
-}
 
 static bool reject(char *why, size_t n, const char *fmt, uint64_t v)
 {
@@ -37,20 +22,20 @@ bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 	uint32_t asid;
 
 	/* Cheapest, most selective checks first: this runs on every page. */
-	if (!(rd32(page, VMCB_INTERCEPT_MISC2) & 1))
+	if (!(le32(page + VMCB_INTERCEPT_MISC2) & 1))
 		return reject(why, whylen, "VMRUN not intercepted (misc2 0x%" PRIx64 ")",
-			      rd32(page, VMCB_INTERCEPT_MISC2));
+			      le32(page + VMCB_INTERCEPT_MISC2));
 	/* Control-area fields whose format is fixed: reserved bytes are zero,
 	 * the permission-map bases are page aligned (and set: no real
 	 * hypervisor runs a guest without I/O and MSR intercept maps), the TLB
 	 * control byte takes one of its four defined values. */
 	for (size_t off = VMCB_RESERVED1; off < VMCB_RESERVED1_END; off += 4)
-		if (rd32(page, off))
+		if (le32(page + off))
 			return reject(why, whylen, "reserved control-area bytes at 0x%" PRIx64 " are not zero", off);
-	if ((rd64(page, VMCB_IOPM_BASE) & 0xfff) || !rd64(page, VMCB_IOPM_BASE) ||
-	    (rd64(page, VMCB_MSRPM_BASE) & 0xfff) || !rd64(page, VMCB_MSRPM_BASE))
+	if ((le64(page + VMCB_IOPM_BASE) & 0xfff) || !le64(page + VMCB_IOPM_BASE) ||
+	    (le64(page + VMCB_MSRPM_BASE) & 0xfff) || !le64(page + VMCB_MSRPM_BASE))
 		return reject(why, whylen, "IOPM/MSRPM base not a page address (IOPM 0x%" PRIx64 ")",
-			      rd64(page, VMCB_IOPM_BASE));
+			      le64(page + VMCB_IOPM_BASE));
 	switch (page[VMCB_TLB_CONTROL]) {
 	case 0: case 1: case 3: case 7:
 		break;
@@ -58,21 +43,21 @@ bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 		return reject(why, whylen, "TLB control 0x%" PRIx64 " is not a defined value",
 			      page[VMCB_TLB_CONTROL]);
 	}
-	v.efer = rd64(page, VMCB_EFER);
+	v.efer = le64(page + VMCB_EFER);
 	if (!(v.efer & EFER_SVME))
 		return reject(why, whylen, "EFER.SVME clear (EFER 0x%" PRIx64 ")", v.efer);
 	/* EFER bits 63:16 are reserved (AMD defines up to bit 15, plus 16-21 on
 	 * recent parts: accept those, reject the rest). */
 	if (v.efer >> 22)
 		return reject(why, whylen, "reserved EFER bits set (0x%" PRIx64 ")", v.efer);
-	asid = rd32(page, VMCB_ASID);
+	asid = le32(page + VMCB_ASID);
 	v.id = asid;
 	if (!asid)
 		return reject(why, whylen, "ASID is 0 (reserved for the host)", 0);
-	v.cr0 = rd64(page, VMCB_CR0);
-	v.cr3 = rd64(page, VMCB_CR3);
-	v.cr4 = rd64(page, VMCB_CR4);
-	v.rip = rd64(page, VMCB_RIP);
+	v.cr0 = le64(page + VMCB_CR0);
+	v.cr3 = le64(page + VMCB_CR3);
+	v.cr4 = le64(page + VMCB_CR4);
+	v.rip = le64(page + VMCB_RIP);
 	/* VMRUN's consistency checks: CR0.CD=0 with NW=1 is illegal, CR0[63:32]
 	 * and CR3[63:52] must be zero, CR4 reserved bits zero. */
 	if (v.cr0 >> 32)
@@ -86,10 +71,10 @@ bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 	/* Long mode active needs PAE and PG. */
 	if ((v.efer & (1ull << 10)) && (!(v.cr4 & (1ull << 5)) || !(v.cr0 & (1ull << 31))))
 		return reject(why, whylen, "EFER.LMA without CR4.PAE and CR0.PG (EFER 0x%" PRIx64 ")", v.efer);
-	nested_ctl = rd64(page, VMCB_NESTED_CTL);
+	nested_ctl = le64(page + VMCB_NESTED_CTL);
 	if (nested_ctl & 1) {
 		v.s2_type = STAGE2_NPT;
-		v.s2_root = rd64(page, VMCB_NCR3);
+		v.s2_root = le64(page + VMCB_NCR3);
 		/* The nested tables use the host's paging depth; a 5-level host
 		 * shows it only in its own CR4, so assume 4 unless told. */
 		v.s2_mode = PAGING_4LEVEL;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "core/bytes.h"
 #include "core/vmx.h"
 
 #include <inttypes.h>
@@ -6,22 +7,6 @@
 #include <string.h>
 
 #include "core/aspace.h"
-
-static uint64_t rd64(const uint8_t *p, size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, p + off, 8);
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *p, size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, p + off, 4);
-	return v;
-}
 
 static bool reject(char *why, size_t n, const char *fmt, uint64_t v)
 {
@@ -34,20 +19,20 @@ bool vmcs12_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 		  char *why, size_t whylen)
 {
 	struct vmctl v = { .kind = VMCTL_VMCS12, .pa = pa };
-	uint32_t rev = rd32(page, 0) & 0x7fffffffu, cpu, sec;
+	uint32_t rev = le32(page + 0) & 0x7fffffffu, cpu, sec;
 	struct eptp_info ei;
 
 	if (rev != VMCS12_REVISION)
 		return reject(why, whylen, "revision 0x%" PRIx64 " is not vmcs12's", rev);
-	if (rd32(page, VMCS12_LAUNCH_STATE) > 1)
+	if (le32(page + VMCS12_LAUNCH_STATE) > 1)
 		return reject(why, whylen, "launch state %" PRIu64 " is neither 0 nor 1",
-			      rd32(page, VMCS12_LAUNCH_STATE));
-	v.efer = rd64(page, VMCS12_GUEST_EFER);
-	v.cr0 = rd64(page, VMCS12_GUEST_CR0);
-	v.cr3 = rd64(page, VMCS12_GUEST_CR3);
-	v.cr4 = rd64(page, VMCS12_GUEST_CR4);
-	v.rip = rd64(page, VMCS12_GUEST_RIP);
-	v.id = rd32(page, VMCS12_VPID) & 0xffff;
+			      le32(page + VMCS12_LAUNCH_STATE));
+	v.efer = le64(page + VMCS12_GUEST_EFER);
+	v.cr0 = le64(page + VMCS12_GUEST_CR0);
+	v.cr3 = le64(page + VMCS12_GUEST_CR3);
+	v.cr4 = le64(page + VMCS12_GUEST_CR4);
+	v.rip = le64(page + VMCS12_GUEST_RIP);
+	v.id = le32(page + VMCS12_VPID) & 0xffff;
 	/* VM-entry checks on guest state (SDM 27.3.1): CR0.PE and CR4.VMXE
 	 * fixed bits, CR3 within MAXPHYADDR. */
 	if (!(v.cr4 & (1ull << 13)) && !(v.cr0 & 1))
@@ -58,11 +43,11 @@ bool vmcs12_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 		return reject(why, whylen, "guest CR0/CR4 high bits set (CR0 0x%" PRIx64 ")", v.cr0);
 	if (v.efer >> 16)
 		return reject(why, whylen, "reserved EFER bits set (0x%" PRIx64 ")", v.efer);
-	cpu = rd32(page, VMCS12_CPU_BASED_CTL);
-	sec = rd32(page, VMCS12_SECONDARY_CTL);
+	cpu = le32(page + VMCS12_CPU_BASED_CTL);
+	sec = le32(page + VMCS12_SECONDARY_CTL);
 	if ((cpu >> 31) && (sec & 2)) {
 		v.s2_type = STAGE2_EPT;
-		v.s2_root = rd64(page, VMCS12_EPT_POINTER);
+		v.s2_root = le64(page + VMCS12_EPT_POINTER);
 		if (eptp_decode(v.s2_root, &ei, NULL))
 			return reject(why, whylen, "EPT enabled with an invalid EPTP 0x%" PRIx64, v.s2_root);
 		v.s2_mode = ei.levels == 5 ? PAGING_5LEVEL : PAGING_4LEVEL;

@@ -15,6 +15,7 @@
  * libelf parses the ELF and program headers and walks the notes; segment
  * bytes are served from our own read-only mapping, never read up front.
  */
+#include "core/bytes.h"
 #include "formats/source.h"
 
 #include <gelf.h>
@@ -54,8 +55,6 @@
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 
-static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
 struct elf_notes {
 	struct vcpu_set qemu;		/* from QEMU notes */
@@ -81,8 +80,8 @@ static int qemu_note(struct elf_notes *nt, const uint8_t *d, size_t n, uint64_t 
 		return vmet_errf(err, VMET_EFORMAT, "%s: QEMU note at file offset 0x%" PRIx64
 				 " is %zu bytes, too short for a QEMUCPUState (%d)",
 				 path, off, n, QCS_MIN_SIZE);
-	version = rd32(d);
-	size = rd32(d + 4);
+	version = le32(d);
+	size = le32(d + 4);
 	if (version != 1)
 		return vmet_errf(err, VMET_EUNSUPPORTED, "%s: QEMU note at file offset 0x%" PRIx64
 				 ": QEMUCPUState version %" PRIu32 " (vmet reads version 1)",
@@ -95,12 +94,12 @@ static int qemu_note(struct elf_notes *nt, const uint8_t *d, size_t n, uint64_t 
 		return vmet_errf(err, VMET_ELIMIT, "%s: more than %d QEMU vCPU notes (at 0x%" PRIx64 ")",
 				 path, ELF_MAX_VCPUS, off);
 	r.vcpu = (unsigned)nt->qemu.n;
-	r.rip = rd64(d + QCS_RIP);
-	r.cr0 = rd64(d + QCS_CR);
-	r.cr3 = rd64(d + QCS_CR + 3 * 8);
-	r.cr4 = rd64(d + QCS_CR + 4 * 8);
+	r.rip = le64(d + QCS_RIP);
+	r.cr0 = le64(d + QCS_CR);
+	r.cr3 = le64(d + QCS_CR + 3 * 8);
+	r.cr4 = le64(d + QCS_CR + 4 * 8);
 	lm = (r.cr0 & CR0_PG) && (r.cr4 & CR4_PAE) &&
-	     ((rd32(d + QCS_CS + QCS_SEG_FLAGS) & QEMU_SEG_L) || x86_64_elf);
+	     ((le32(d + QCS_CS + QCS_SEG_FLAGS) & QEMU_SEG_L) || x86_64_elf);
 	r.efer = lm ? EFER_LME | EFER_LMA : 0;
 	r.mode = paging_mode_from_regs(r.cr0, r.cr4, r.efer);
 	r.cr3_origin = VCPU_ORIGIN_DUMPNOTE;
@@ -119,9 +118,9 @@ static int prstatus_note(struct elf_notes *nt, const uint8_t *d, size_t n, uint6
 		return vmet_errf(err, VMET_ELIMIT, "%s: more than %d NT_PRSTATUS notes (at 0x%" PRIx64 ")",
 				 path, ELF_MAX_VCPUS, off);
 	if (n == PRSTATUS64_SIZE)
-		r.rip = rd64(d + PRSTATUS64_RIP);
+		r.rip = le64(d + PRSTATUS64_RIP);
 	else if (n == PRSTATUS32_SIZE)
-		r.rip = rd32(d + PRSTATUS32_EIP);
+		r.rip = le32(d + PRSTATUS32_EIP);
 	else
 		return vmet_errf(err, VMET_EFORMAT, "%s: NT_PRSTATUS note at file offset 0x%" PRIx64
 				 " is %zu bytes, not an x86 (%d) or x86-64 (%d) prstatus",

@@ -10,6 +10,7 @@
  * Every header is checked before its range is trusted; the file must end
  * exactly after the last range.
  */
+#include "core/bytes.h"
 #include "formats/source.h"
 
 #include <inttypes.h>
@@ -22,8 +23,6 @@
 #define LIME_HDR 32u
 #define LIME_MAX_RANGES (1u << 20)
 
-static uint32_t le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t le64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 int lime_open(const char *path, struct phys_source **out, struct vmet_err *err)
 {

@@ -5,6 +5,7 @@
  * lookups are a binary search over the extents, and decompressed chunks are
  * kept in a small LRU cache so that neighbouring reads cost a memcpy.
  */
+#include "core/bytes.h"
 #include "formats/source.h"
 #include "formats/vmsnap.h"
 
@@ -51,8 +52,6 @@ struct vmsnap_priv {
 static const uint8_t zero_page[VMSNAP_PAGE];
 
 static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 static const char *sec_name(unsigned t)
 {
@@ -241,8 +240,8 @@ static int load_dir(struct vmsnap_priv *vp, uint64_t dir_off, uint32_t dir_count
 	for (uint32_t i = 0; i < dir_count; i++) {
 		const uint8_t *d = vp->mf.map + dir_off + (uint64_t)i * VMSNAP_DIRENT_SIZE;
 		uint64_t doff = dir_off + (uint64_t)i * VMSNAP_DIRENT_SIZE;
-		uint32_t type = rd32(d);
-		uint64_t off = rd64(d + 8), len = rd64(d + 16);
+		uint32_t type = le32(d);
+		uint64_t off = le64(d + 8), len = le64(d + 16);
 
 		if (off < VMSNAP_HEADER_SIZE || off > size || len > size - off)
 			FAIL(VMET_EFORMAT, "%s: directory entry %" PRIu32 " (file offset 0x%" PRIx64
@@ -295,8 +294,8 @@ static int load_ranges(struct phys_source *src, struct vmsnap_priv *vp, struct v
 	/* The format stores them sorted; checked here so that the message can
 	 * name the entry's offset. */
 	for (uint64_t i = 0; i < n; i++) {
-		r[i].start = rd64(p + i * VMSNAP_RANGE_SIZE);
-		r[i].end = rd64(p + i * VMSNAP_RANGE_SIZE + 8);
+		r[i].start = le64(p + i * VMSNAP_RANGE_SIZE);
+		r[i].end = le64(p + i * VMSNAP_RANGE_SIZE + 8);
 		if (r[i].end <= r[i].start || (i && r[i].start < r[i - 1].end)) {
 			uint64_t s = r[i].start, e = r[i].end;
 
@@ -327,9 +326,9 @@ static int load_chunks(struct phys_source *src, struct vmsnap_priv *vp, struct v
 		return vmet_errf(err, VMET_EFORMAT, "%s: CHUNKS section at 0x%" PRIx64 " is %" PRIu64
 				 " bytes, not %u + a multiple of %u", path, off, len,
 				 VMSNAP_CHUNKHDR_SIZE, VMSNAP_CHUNK_SIZE);
-	page_size = rd32(p);
-	ppc = rd32(p + 4);
-	vp->info.stored_pages = rd64(p + 8);
+	page_size = le32(p);
+	ppc = le32(p + 4);
+	vp->info.stored_pages = le64(p + 8);
 	n = (len - VMSNAP_CHUNKHDR_SIZE) / VMSNAP_CHUNK_SIZE;
 	if (page_size != VMSNAP_PAGE)
 		return vmet_errf(err, VMET_EFORMAT, "%s: CHUNKS at 0x%" PRIx64 ": page size %" PRIu32
@@ -357,8 +356,8 @@ static int load_chunks(struct phys_source *src, struct vmsnap_priv *vp, struct v
 		struct chunk *c = &vp->chunks[i];
 		uint64_t raw = chunk_pages(vp, i) * VMSNAP_PAGE;
 
-		c->offset = rd64(e);
-		c->csize = rd32(e + 8);
+		c->offset = le64(e);
+		c->csize = le32(e + 8);
 		c->enc = rd16(e + 12);
 		if (c->offset < pd || c->offset > pdend || c->csize > pdend - c->offset || !c->csize)
 			FAIL(VMET_EFORMAT, "%s: chunk %" PRIu64 " (entry at file offset 0x%" PRIx64
@@ -413,9 +412,9 @@ static int load_extents(struct phys_source *src, struct vmsnap_priv *vp, struct 
 		struct extent *e = &vp->ext[i];
 		uint64_t eoff = off + i * VMSNAP_EXTENT_SIZE;
 
-		e->first_pfn = rd64(p + i * VMSNAP_EXTENT_SIZE);
-		e->npages = rd64(p + i * VMSNAP_EXTENT_SIZE + 8);
-		e->first_ord = rd64(p + i * VMSNAP_EXTENT_SIZE + 16);
+		e->first_pfn = le64(p + i * VMSNAP_EXTENT_SIZE);
+		e->npages = le64(p + i * VMSNAP_EXTENT_SIZE + 8);
+		e->first_ord = le64(p + i * VMSNAP_EXTENT_SIZE + 16);
 		if (!e->npages || e->npages > vp->info.stored_pages - ord)
 			FAIL(VMET_EFORMAT, "%s: extent %" PRIu64 " (file offset 0x%" PRIx64 "): %" PRIu64
 			     " pages where %" PRIu64 " stored pages remain", path, i, eoff, e->npages,
@@ -458,32 +457,32 @@ static int load_vcpus(struct phys_source *src, struct vmsnap_priv *vp, struct vm
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *r = p + i * VMSNAP_VCPU_SIZE;
 		struct vcpu_record v = { 0 };
-		uint32_t mode = rd32(r + VMSNAP_VCPU_MODE), s2m = rd32(r + VMSNAP_VCPU_S2_MODE);
-		uint32_t o1 = rd32(r + VMSNAP_VCPU_CR3_ORIGIN), o2 = rd32(r + VMSNAP_VCPU_REGS_ORIGIN);
-		uint32_t o3 = rd32(r + VMSNAP_VCPU_S2_ORIGIN), s2t = rd32(r + VMSNAP_VCPU_S2_TYPE);
+		uint32_t mode = le32(r + VMSNAP_VCPU_MODE), s2m = le32(r + VMSNAP_VCPU_S2_MODE);
+		uint32_t o1 = le32(r + VMSNAP_VCPU_CR3_ORIGIN), o2 = le32(r + VMSNAP_VCPU_REGS_ORIGIN);
+		uint32_t o3 = le32(r + VMSNAP_VCPU_S2_ORIGIN), s2t = le32(r + VMSNAP_VCPU_S2_TYPE);
 
 		if (mode > PAGING_5LEVEL || s2m > PAGING_5LEVEL || s2t > STAGE2_NPT ||
 		    o1 > VCPU_ORIGIN_XEN || o2 > VCPU_ORIGIN_XEN || o3 > VCPU_ORIGIN_XEN)
 			return vmet_errf(err, VMET_EFORMAT, "%s: vCPU record %" PRIu64 " (file offset 0x%"
 					 PRIx64 ") has an unknown paging mode, stage-2 type or origin",
 					 vp->mf.path, i, off + i * VMSNAP_VCPU_SIZE);
-		v.layer = rd32(r + VMSNAP_VCPU_LAYER);
-		v.guest = rd32(r + VMSNAP_VCPU_GUEST);
-		v.vcpu = rd32(r + VMSNAP_VCPU_VCPU);
+		v.layer = le32(r + VMSNAP_VCPU_LAYER);
+		v.guest = le32(r + VMSNAP_VCPU_GUEST);
+		v.vcpu = le32(r + VMSNAP_VCPU_VCPU);
 		v.mode = mode;
 		v.cr3_origin = o1;
 		v.regs_origin = o2;
 		v.s2_type = s2t;
 		v.s2_mode = s2m;
 		v.s2_origin = o3;
-		v.cr0 = rd64(r + VMSNAP_VCPU_CR0);
-		v.cr3 = rd64(r + VMSNAP_VCPU_CR3);
-		v.cr4 = rd64(r + VMSNAP_VCPU_CR4);
-		v.efer = rd64(r + VMSNAP_VCPU_EFER);
-		v.s2_root = rd64(r + VMSNAP_VCPU_S2_ROOT);
-		v.rip = rd64(r + VMSNAP_VCPU_RIP);
-		v.time_ns = rd64(r + VMSNAP_VCPU_TIME);
-		v.where = rd64(r + VMSNAP_VCPU_WHERE);
+		v.cr0 = le64(r + VMSNAP_VCPU_CR0);
+		v.cr3 = le64(r + VMSNAP_VCPU_CR3);
+		v.cr4 = le64(r + VMSNAP_VCPU_CR4);
+		v.efer = le64(r + VMSNAP_VCPU_EFER);
+		v.s2_root = le64(r + VMSNAP_VCPU_S2_ROOT);
+		v.rip = le64(r + VMSNAP_VCPU_RIP);
+		v.time_ns = le64(r + VMSNAP_VCPU_TIME);
+		v.where = le64(r + VMSNAP_VCPU_WHERE);
 		if (vcpu_set_add(&src->vcpus, &v))
 			return vmet_errf(err, VMET_ENOMEM, "out of memory");
 	}
@@ -532,21 +531,21 @@ int vmsnap_open(const char *path, struct phys_source **out, struct vmet_err *err
 		     path, vp->mf.size, VMSNAP_HEADER_SIZE);
 	if (memcmp(h, VMSNAP_MAGIC, 8))
 		FAIL(VMET_EFORMAT, "%s: bad magic at offset 0 (not a vmet snapshot)", path);
-	vp->info.version = rd32(h + 8);
+	vp->info.version = le32(h + 8);
 	if (vp->info.version != VMSNAP_VERSION)
 		FAIL(VMET_EUNSUPPORTED, "%s: snapshot version %" PRIu32 " at offset 8 (this vmet reads "
 		     "version %u)", path, vp->info.version, VMSNAP_VERSION);
-	hsize = rd32(h + 12);
+	hsize = le32(h + 12);
 	if (hsize != VMSNAP_HEADER_SIZE)
 		FAIL(VMET_EFORMAT, "%s: header_size %" PRIu32 " at offset 12, expected %u",
 		     path, hsize, VMSNAP_HEADER_SIZE);
-	vp->info.file_size = rd64(h + 16);
+	vp->info.file_size = le64(h + 16);
 	if (vp->info.file_size != vp->mf.size)
 		FAIL(VMET_EFORMAT, "%s: header (offset 16) says the snapshot is %" PRIu64
 		     " bytes but the file has %" PRIu64 ": %s", path, vp->info.file_size,
 		     vp->mf.size, vp->mf.size < vp->info.file_size ? "truncated" : "trailing data");
 	memcpy(vp->info.digest, h + VMSNAP_DIGEST_OFF, 32);
-	rc = load_dir(vp, rd64(h + 24), rd32(h + 32), err);
+	rc = load_dir(vp, le64(h + 24), le32(h + 32), err);
 	if (rc)
 		goto fail;
 	vp->info.compressed_bytes = vp->sec[VMSNAP_SEC_PAGEDATA].size;

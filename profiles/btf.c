@@ -9,6 +9,7 @@
  * with kind/vlen/kind_flag, size-or-type; then a kind-specific tail), and a
  * string section of NUL-terminated names starting with an empty one.
  */
+#include "core/bytes.h"
 #include "profiles/btf.h"
 
 #include <inttypes.h>
@@ -60,22 +61,6 @@ struct btf {
 	size_t ntidx;
 };
 
-static uint32_t rd32(const void *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint16_t rd16(const void *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
 static unsigned info_kind(uint32_t info) { return (info >> 24) & 0x1f; }
 static unsigned info_vlen(uint32_t info) { return info & 0xffff; }
 static bool info_kflag(uint32_t info) { return info >> 31; }
@@ -121,7 +106,7 @@ static int header_read(const uint8_t *p, size_t len, struct hdr *h, size_t *tota
 		return vmet_errf(err, VMET_EFORMAT,
 				 "BTF: %zu bytes, shorter than the %d-byte header",
 				 len, BTF_HEADER_MIN);
-	magic = rd16(p);
+	magic = le16(p);
 	if (magic == 0x9feb)
 		return vmet_errf(err, VMET_EUNSUPPORTED, "BTF: big-endian blob (magic 0x9feb)");
 	if (magic != BTF_MAGIC)
@@ -130,11 +115,11 @@ static int header_read(const uint8_t *p, size_t len, struct hdr *h, size_t *tota
 	if (p[2] != BTF_VERSION)
 		return vmet_errf(err, VMET_EFORMAT, "BTF: version %u, only %d is known",
 				 p[2], BTF_VERSION);
-	h->hdr_len = rd32(p + 4);
-	h->type_off = rd32(p + 8);
-	h->type_len = rd32(p + 12);
-	h->str_off = rd32(p + 16);
-	h->str_len = rd32(p + 20);
+	h->hdr_len = le32(p + 4);
+	h->type_off = le32(p + 8);
+	h->type_len = le32(p + 12);
+	h->str_off = le32(p + 16);
+	h->str_len = le32(p + 20);
 	if (h->hdr_len < BTF_HEADER_MIN || h->hdr_len > BTF_HEADER_MAX || h->hdr_len > len)
 		return vmet_errf(err, VMET_EFORMAT,
 				 "BTF: hdr_len %" PRIu32 " outside %d..%d or beyond the %zu bytes",
@@ -231,7 +216,7 @@ static int index_types(struct btf *b, struct vmet_err *err)
 					 "BTF: type %" PRIu32 " at type-section byte %" PRIu32
 					 ": only %" PRIu32 " bytes left for its 12-byte header",
 					 n + 1, pos, b->types_len - pos);
-		info = rd32(b->types + pos + 4);
+		info = le32(b->types + pos + 4);
 		kind = info_kind(info);
 		vlen = info_vlen(info);
 		tail = tail_size(kind, vlen);
@@ -267,11 +252,11 @@ static int check_types(struct btf *b, struct vmet_err *err)
 {
 	for (uint32_t id = 1; id <= b->n; id++) {
 		const uint8_t *t = type_at(b, id);
-		uint32_t info = rd32(t + 4), st = rd32(t + 8);
+		uint32_t info = le32(t + 4), st = le32(t + 8);
 		unsigned kind = info_kind(info), vlen = info_vlen(info);
 		const uint8_t *x = t + TYPE_HDR;
 
-		if (check_name_off(b, id, rd32(t), "its", err))
+		if (check_name_off(b, id, le32(t), "its", err))
 			return err ? err->code : VMET_EFORMAT;
 		switch (kind) {
 		case KIND_PTR: case KIND_TYPEDEF: case KIND_VOLATILE: case KIND_CONST:
@@ -281,33 +266,33 @@ static int check_types(struct btf *b, struct vmet_err *err)
 				return err ? err->code : VMET_EFORMAT;
 			break;
 		case KIND_ARRAY:
-			if (check_ref(b, id, rd32(x), "the element type", err) ||
-			    check_ref(b, id, rd32(x + 4), "the index type", err))
+			if (check_ref(b, id, le32(x), "the element type", err) ||
+			    check_ref(b, id, le32(x + 4), "the index type", err))
 				return err ? err->code : VMET_EFORMAT;
 			break;
 		}
 		for (unsigned i = 0; i < vlen; i++) {
 			switch (kind) {
 			case KIND_STRUCT: case KIND_UNION:
-				if (check_name_off(b, id, rd32(x + 12 * i), "a member", err) ||
-				    check_ref(b, id, rd32(x + 12 * i + 4), "a member", err))
+				if (check_name_off(b, id, le32(x + 12 * i), "a member", err) ||
+				    check_ref(b, id, le32(x + 12 * i + 4), "a member", err))
 					return err ? err->code : VMET_EFORMAT;
 				break;
 			case KIND_ENUM:
-				if (check_name_off(b, id, rd32(x + 8 * i), "an enumerator", err))
+				if (check_name_off(b, id, le32(x + 8 * i), "an enumerator", err))
 					return err ? err->code : VMET_EFORMAT;
 				break;
 			case KIND_ENUM64:
-				if (check_name_off(b, id, rd32(x + 12 * i), "an enumerator", err))
+				if (check_name_off(b, id, le32(x + 12 * i), "an enumerator", err))
 					return err ? err->code : VMET_EFORMAT;
 				break;
 			case KIND_FUNC_PROTO:
-				if (check_name_off(b, id, rd32(x + 8 * i), "a parameter", err) ||
-				    check_ref(b, id, rd32(x + 8 * i + 4), "a parameter", err))
+				if (check_name_off(b, id, le32(x + 8 * i), "a parameter", err) ||
+				    check_ref(b, id, le32(x + 8 * i + 4), "a parameter", err))
 					return err ? err->code : VMET_EFORMAT;
 				break;
 			case KIND_DATASEC:
-				if (check_ref(b, id, rd32(x + 12 * i), "a variable", err))
+				if (check_ref(b, id, le32(x + 12 * i), "a variable", err))
 					return err ? err->code : VMET_EFORMAT;
 				break;
 			}
@@ -337,8 +322,8 @@ static int index_names(struct btf *b, struct vmet_err *err)
 
 	for (uint32_t id = 1; id <= b->n; id++) {
 		const uint8_t *t = type_at(b, id);
-		unsigned kind = info_kind(rd32(t + 4));
-		const char *name = str_at(b, rd32(t));
+		unsigned kind = info_kind(le32(t + 4));
+		const char *name = str_at(b, le32(t));
 
 		if (!*name)
 			continue;
@@ -347,7 +332,7 @@ static int index_names(struct btf *b, struct vmet_err *err)
 		/* The blob's own long says how wide its pointers are. */
 		if (kind == KIND_INT && (!strcmp(name, "long int") ||
 					 !strcmp(name, "long unsigned int"))) {
-			uint32_t sz = rd32(t + 8);
+			uint32_t sz = le32(t + 8);
 
 			if (sz == 4 || sz == 8)
 				b->ptr_size = sz;
@@ -359,8 +344,8 @@ static int index_names(struct btf *b, struct vmet_err *err)
 		return vmet_errf(err, VMET_ENOMEM, "BTF: out of memory indexing names");
 	for (uint32_t id = 1; id <= b->n; id++) {
 		const uint8_t *t = type_at(b, id);
-		unsigned kind = info_kind(rd32(t + 4));
-		const char *name = str_at(b, rd32(t));
+		unsigned kind = info_kind(le32(t + 4));
+		const char *name = str_at(b, le32(t));
 		struct name_idx e = { name, id };
 
 		if (!*name)
@@ -459,7 +444,7 @@ uint32_t btf_find_struct(const struct btf *b, const char *name)
 	/* A typedef of a struct (kuid_t, spinlock_t) stands for that struct. */
 	id = idx_find(b->tidx, b->ntidx, name);
 	if (id && !resolve(b, id, &rid, NULL) && rid &&
-	    is_struct_kind(info_kind(rd32(type_at(b, rid) + 4))))
+	    is_struct_kind(info_kind(le32(type_at(b, rid) + 4))))
 		return rid;
 	return 0;
 }
@@ -479,10 +464,10 @@ static int resolve(const struct btf *b, uint32_t id, uint32_t *out, struct vmet_
 			return 0;
 		}
 		t = type_at(b, id);
-		switch (info_kind(rd32(t + 4))) {
+		switch (info_kind(le32(t + 4))) {
 		case KIND_TYPEDEF: case KIND_VOLATILE: case KIND_CONST:
 		case KIND_RESTRICT: case KIND_TYPE_TAG:
-			id = rd32(t + 8);
+			id = le32(t + 8);
 			break;
 		default:
 			*out = id;
@@ -511,20 +496,20 @@ int btf_type_size(const struct btf *b, uint32_t id, uint64_t *size, struct vmet_
 			return 0;
 		}
 		t = type_at(b, id);
-		switch (info_kind(rd32(t + 4))) {
+		switch (info_kind(le32(t + 4))) {
 		case KIND_TYPEDEF: case KIND_VOLATILE: case KIND_CONST:
 		case KIND_RESTRICT: case KIND_TYPE_TAG: case KIND_VAR:
-			id = rd32(t + 8);
+			id = le32(t + 8);
 			continue;
 		case KIND_ARRAY: {
-			uint32_t nelems = rd32(t + TYPE_HDR + 8);
+			uint32_t nelems = le32(t + TYPE_HDR + 8);
 
 			if (nelems && mult > PROFILE_MAX_SIZE / nelems)
 				return vmet_errf(err, VMET_ELIMIT,
 						 "BTF: type %" PRIu32 ": array size above %llu bytes",
 						 start, PROFILE_MAX_SIZE);
 			mult *= nelems;
-			id = rd32(t + TYPE_HDR);
+			id = le32(t + TYPE_HDR);
 			continue;
 		}
 		case KIND_PTR:
@@ -532,7 +517,7 @@ int btf_type_size(const struct btf *b, uint32_t id, uint64_t *size, struct vmet_
 			break;
 		case KIND_INT: case KIND_ENUM: case KIND_ENUM64: case KIND_STRUCT:
 		case KIND_UNION: case KIND_FLOAT: case KIND_DATASEC:
-			sz = rd32(t + 8);
+			sz = le32(t + 8);
 			break;
 		default:	/* fwd, func, func_proto: no size */
 			sz = 0;
@@ -564,7 +549,7 @@ static int add_members(struct flatten *f, uint32_t id, uint64_t base_bits, unsig
 {
 	const struct btf *b = f->b;
 	const uint8_t *t = type_at(b, id);
-	uint32_t info = rd32(t + 4);
+	uint32_t info = le32(t + 4);
 	unsigned vlen = info_vlen(info);
 	bool kflag = info_kflag(info);
 
@@ -574,8 +559,8 @@ static int add_members(struct flatten *f, uint32_t id, uint64_t base_bits, unsig
 				 "at type %" PRIu32 " (a cycle?)", f->sname, BTF_MAX_NEST, id);
 	for (unsigned i = 0; i < vlen; i++) {
 		const uint8_t *m = t + TYPE_HDR + 12u * i;
-		const char *mname = str_at(b, rd32(m));
-		uint32_t mtype = rd32(m + 4), moff = rd32(m + 8), rid;
+		const char *mname = str_at(b, le32(m));
+		uint32_t mtype = le32(m + 4), moff = le32(m + 8), rid;
 		uint64_t bits = kflag ? (moff & 0xffffff) : moff, size;
 		unsigned bit_size = kflag ? moff >> 24 : 0;
 		const uint8_t *rt;
@@ -590,7 +575,7 @@ static int add_members(struct flatten *f, uint32_t id, uint64_t base_bits, unsig
 		if ((rc = resolve(b, mtype, &rid, err)))
 			return vmet_err_prefix(err, rc, "struct %s member '%s'", f->sname, mname);
 		rt = rid ? type_at(b, rid) : NULL;
-		rkind = rt ? info_kind(rd32(rt + 4)) : KIND_UNKN;
+		rkind = rt ? info_kind(le32(rt + 4)) : KIND_UNKN;
 		if (!*mname) {
 			/* Anonymous struct/union: its members belong to the parent. */
 			if (rkind == KIND_STRUCT || rkind == KIND_UNION) {
@@ -608,7 +593,7 @@ static int add_members(struct flatten *f, uint32_t id, uint64_t base_bits, unsig
 		}
 		/* Old-style bit-fields carry their width in the int type instead of the member. */
 		if (!kflag && rkind == KIND_INT) {
-			uint32_t enc = rd32(rt + TYPE_HDR), isz = rd32(rt + 8);
+			uint32_t enc = le32(rt + TYPE_HDR), isz = le32(rt + 8);
 			unsigned nr_bits = enc & 0xff, ioff = (enc >> 16) & 0xff;
 
 			if (ioff || (nr_bits && (uint64_t)nr_bits != (uint64_t)isz * 8)) {
@@ -651,7 +636,7 @@ int btf_add_struct(const struct btf *b, const char *name, struct profile *p,
 	if (!id)
 		return vmet_errf(err, VMET_ENOTFOUND, "BTF: no struct %s", name);
 	t = type_at(b, id);
-	f.ps = profile_add_struct(p, name, rd32(t + 8), err);
+	f.ps = profile_add_struct(p, name, le32(t + 8), err);
 	if (!f.ps)
 		return err ? err->code : VMET_ENOMEM;
 	return add_members(&f, id, 0, 0, err);

@@ -5,6 +5,7 @@
  * again from the other end, so one bad pointer loses as few tasks as
  * possible; everything lost is reported.
  */
+#include "core/bytes.h"
 #include "os/linux/linux.h"
 
 #include <inttypes.h>
@@ -54,22 +55,6 @@ void linux_task_list_free(struct linux_task_list *l)
 		free(l->t[i].cmdline);
 	free(l->t);
 	memset(l, 0, sizeof(*l));
-}
-
-static uint32_t get32(const uint8_t *b, uint64_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, b + off, 4);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *b, uint64_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, b + off, 8);
-	return v;
 }
 
 #define MAXF(a, b) ((a) > (b) ? (a) : (b))
@@ -123,23 +108,23 @@ int linux_task_read(struct linux_kernel *k, uint64_t task, struct linux_task *t,
 		free(b);
 		return rc;
 	}
-	t->pid = (int32_t)get32(b, o->task_pid);
-	t->tgid = (int32_t)get32(b, o->task_tgid);
+	t->pid = (int32_t)le32(b + o->task_pid);
+	t->tgid = (int32_t)le32(b + o->task_tgid);
 	/* comm is 16 bytes and need not hold a NUL in a hostile guest. */
 	memcpy(t->comm, b + o->task_comm, LINUX_COMM_LEN);
 	t->comm[LINUX_COMM_LEN] = '\0';
-	t->flags = get32(b, o->task_flags);
-	t->state = o->task_state_size == 8 ? (uint32_t)get64(b, o->task_state)
-					   : get32(b, o->task_state);
-	t->exit_state = get32(b, o->task_exit_state);
+	t->flags = le32(b + o->task_flags);
+	t->state = o->task_state_size == 8 ? (uint32_t)le64(b + o->task_state)
+					   : le32(b + o->task_state);
+	t->exit_state = le32(b + o->task_exit_state);
 	t->state_char = linux_task_state_char(t->state, t->exit_state);
-	t->start_ns = get64(b, o->task_start);
-	t->mm = get64(b, o->task_mm);
-	t->files = get64(b, o->task_files);
+	t->start_ns = le64(b + o->task_start);
+	t->mm = le64(b + o->task_mm);
+	t->files = le64(b + o->task_files);
 	t->kthread = (t->flags & PF_KTHREAD) != 0;
 	t->leader = t->pid == t->tgid;
-	parent = get64(b, o->task_real_parent);
-	cred = get64(b, o->task_real_cred);
+	parent = le64(b + o->task_real_parent);
+	cred = le64(b + o->task_real_cred);
 	free(b);
 
 	if (linux_read_u32(k, parent + o->task_tgid, (uint32_t *)&t->ppid, "real_parent->tgid", &err)) {
