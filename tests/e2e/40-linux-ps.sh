@@ -26,7 +26,8 @@ skip() { echo "skipped: $*"; exit 77; }
 
 # linux_testbed TAG: the shared test guest of tests/guest/testbed.sh (booted
 # once per run and reused by every test): Debian's current kernel with a
-# profile built now from its DWARF vmlinux; with LINUX_TB_FLAVOUR=cloud the
+# profile built now from its DWARF vmlinux (LINUX_TB_PROFILE=btf: read from
+# the kernel's own BTF instead, no debug symbols); with LINUX_TB_FLAVOUR=cloud the
 # cloud flavour of the same release, and with LINUX_TB_KVER=K kernel ABI K,
 # both with PROF=auto (read from the kernel's own BTF).  Sets PROF, NAME, S
 # (state dir), RAM (the live file) and testbed.env's variables (TRUTH_PS,
@@ -49,6 +50,8 @@ linux_testbed() {
 		fi
 		args=(--kver "$kv")
 		derived=1
+	elif [ "${LINUX_TB_PROFILE:-dwarf}" = btf ]; then
+		derived=2
 	else
 		args=(--dbg)
 	fi
@@ -58,6 +61,12 @@ linux_testbed() {
 	. "$S/testbed.env"
 	if [ "$derived" = 1 ]; then
 		PROF=auto
+	elif [ "$derived" = 2 ]; then
+		# The profile vmet reads out of the kernel itself (BTF + kallsyms),
+		# kept as a file so tests can look offsets up in it.
+		PROF=$TMP/kernel.vmprof
+		"$VMET" profile extract "$DUMP" -o "$PROF" >/dev/null 2>"$TMP/profile.err" ||
+			{ cat "$TMP/profile.err"; echo "FAIL: vmet profile extract $DUMP"; exit 1; }
 	else
 		[ -f "${VMLINUX:-}" ] || skip "no DWARF vmlinux for $KVER"
 		PROF=$TMP/kernel.vmprof

@@ -15,7 +15,8 @@ VMET_LINUX_GUEST_LIB=1
 # shellcheck source=40-linux-ps.sh
 . "$E2E_DIR/40-linux-ps.sh"
 
-linux_testbed net
+# Profile from the kernel itself: the DWARF path is 40's.
+LINUX_TB_PROFILE=btf linux_testbed net
 [ "$(wc -l <"$TRUTH_NETSTAT")" -ge 8 ] || { echo "FAIL: guest socket truth too short"; cat "$TRUTH_NETSTAT"; exit 1; }
 
 expect_exit 0 "$VMET" netstat -tux --json --profile "$PROF" --cr3 "$CR3" "$RAM"
