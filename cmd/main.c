@@ -12,13 +12,13 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{ "guests", cmd_guests, "list the guests a guest hypervisor runs (VMCB/VMCS), checked" },
-	{ "translate", cmd_translate, "show every table entry behind a virtual or guest-physical address" },
-	{ "profile", cmd_profile, "build, import, extract, show or list kernel profiles" },
 	{ "ps", cmd_ps, "list a Linux guest's processes (like ps -ef)" },
 	{ "netstat", cmd_netstat, "list a Linux guest's sockets and their owners (like netstat -tunap)" },
-	{ "dump", cmd_dump, "write a source as a vmet snapshot (or a raw image)" },
+	{ "translate", cmd_translate, "show every table entry behind a virtual or guest-physical address" },
+	{ "guests", cmd_guests, "list the guests a guest hypervisor runs (VMCB/VMCS), checked" },
 	{ "info", cmd_info, "what a source is: format, memory map, vCPU records, metadata, digest" },
+	{ "dump", cmd_dump, "write a source as a vmet snapshot (or a raw image)" },
+	{ "profile", cmd_profile, "build, import, extract, show or list kernel profiles" },
 };
 
 static void usage(FILE *f)
@@ -36,8 +36,9 @@ static void usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
 	fprintf(f,
 		"\n"
-		"SOURCE is a memory image: a raw file, an ELF core, a LiME file or a vmet\n"
-		"snapshot.  See vmet(1).\n"
+		"SOURCE is a memory image (raw, ELF core, LiME, vmet snapshot) or a live\n"
+		"QEMU guest (qemu:RAMFILE[,qmp=SOCKET], qemu-pid:PID,qmp=SOCKET).\n"
+		"Add --guest N to work inside a nested guest.  See vmet(1).\n"
 		"\n"
 		"Exit status: 0 success, 1 incomplete result, 2 usage or source error.\n");
 }
