@@ -325,7 +325,8 @@ int cmd_netstat(int argc, char **argv)
 		linux_session_close(&s);
 		return EXIT_INCOMPLETE;
 	}
-	qsort(sl.s, sl.n, sizeof(sl.s[0]), cmp_sock);
+	if (sl.n)	/* qsort wants a valid pointer even for 0 items */
+		qsort(sl.s, sl.n, sizeof(sl.s[0]), cmp_sock);
 	if (sl.incomplete || rep->n)
 		status = EXIT_INCOMPLETE;
 	if (c.json) {

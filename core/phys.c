@@ -111,7 +111,8 @@ static int range_cmp(const void *a, const void *b)
 int phys_set_ranges(struct phys_source *src, struct phys_range *ranges,
 		    size_t n, struct vmet_err *err)
 {
-	qsort(ranges, n, sizeof(*ranges), range_cmp);
+	if (n)
+		qsort(ranges, n, sizeof(*ranges), range_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (ranges[i].end <= ranges[i].start) {
 			uint64_t s = ranges[i].start, e = ranges[i].end;
