@@ -263,7 +263,8 @@ int segfile_source_new(const char *format, struct mapped_file *mf,
 			goto fail;
 		}
 	}
-	qsort(segs, n, sizeof(*segs), seg_cmp);
+	if (n)
+		qsort(segs, n, sizeof(*segs), seg_cmp);
 	for (size_t i = 1; i < n; i++) {
 		if (segs[i].start < segs[i - 1].end) {
 			rc = vmet_errf(err, VMET_EFORMAT, "%s: segments overlap: the one described at "
