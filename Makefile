@@ -22,6 +22,8 @@ CFLAGS    += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-unused-parameter -fno-strict-aliasing
 LDLIBS    += -ldw -lelf -lz -lcrypto -lpthread -ldl
 
+CFLAGS    += $(EXTRA_CFLAGS)
+
 ifeq ($(SANITIZE),1)
 CFLAGS    += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
@@ -87,7 +89,7 @@ bench: $(BENCH_BINS) $(VMET_BIN)
 # libFuzzer harnesses: the library rebuilt with clang, coverage and ASan+UBSan.
 fuzz:
 	$(MAKE) BUILDDIR=build-fuzz CC=clang SANITIZE=1 \
-	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" fuzz-bins
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link" fuzz-bins
 	tests/fuzz/run.sh $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/tests/fuzz/%)
 
 fuzz-bins: $(FUZZ_SRCS:%.c=$(BUILDDIR)/%)
