@@ -137,6 +137,12 @@ int phys_set_ranges(struct phys_source *src, struct phys_range *ranges,
 	return 0;
 }
 
+void phys_release(struct phys_source *src, uint64_t addr, uint64_t len)
+{
+	if (src->ops->release && len)
+		src->ops->release(src, addr, len);
+}
+
 void phys_close(struct phys_source *src)
 {
 	if (!src)

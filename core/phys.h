@@ -43,6 +43,12 @@ struct phys_source_ops {
 	 * mapped (compressed, split, not in memory).  Never an error.
 	 */
 	const void *(*map)(struct phys_source *src, uint64_t addr, size_t len);
+	/*
+	 * Optional: the caller is done with [addr, addr+len) for now (a scan
+	 * moving on).  A mapped source drops its page mappings so a scan of a
+	 * large image does not grow the process's resident memory.
+	 */
+	void (*release)(struct phys_source *src, uint64_t addr, uint64_t len);
 	/* Optional: drop cached state so that the next read sees live memory. */
 	void (*refresh)(struct phys_source *src);
 	/* Optional: pause / resume a live guest for a consistent view. */
@@ -90,6 +96,9 @@ int phys_set_ranges(struct phys_source *src, struct phys_range *ranges,
 		    size_t n, struct vmet_err *err);
 
 void phys_close(struct phys_source *src);
+
+/* Hint that [addr, addr+len) is not needed for now (see ops->release). */
+void phys_release(struct phys_source *src, uint64_t addr, uint64_t len);
 
 /* Helpers for implementations: a zeroed source with ops and format set. */
 struct phys_source *phys_source_new(const struct phys_source_ops *ops,

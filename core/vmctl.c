@@ -8,6 +8,8 @@
 #include "core/svm.h"
 #include "core/vmx.h"
 
+#define SCAN_WINDOW (16ull << 20)
+
 const char *vmctl_kind_name(enum vmctl_kind k)
 {
 	switch (k) {
@@ -44,9 +46,14 @@ int vmctl_scan(struct phys_source *src, struct vmctl **out, size_t *n,
 			struct vmctl v;
 
 			done += 4096;
-			if (progress && done >= next_report) {
-				progress(ctx, done, total);
-				next_report = done + (64ull << 20);
+			if (done >= next_report) {
+				if (progress)
+					progress(ctx, done, total);
+				next_report = done + SCAN_WINDOW;
+				/* Give back what the last window mapped in: the scan's
+				 * memory stays bounded whatever the image's size. */
+				if (pa >= SCAN_WINDOW)
+					phys_release(src, pa - SCAN_WINDOW, SCAN_WINDOW);
 			}
 			if (!page) {
 				uint8_t head[VMCB_INTERCEPT_MISC2 + 4];
@@ -83,6 +90,8 @@ int vmctl_scan(struct phys_source *src, struct vmctl **out, size_t *n,
 	}
 	if (progress)
 		progress(ctx, total, total);
+	for (size_t r = 0; r < src->nranges; r++)
+		phys_release(src, src->ranges[r].start, src->ranges[r].end - src->ranges[r].start);
 	*out = res;
 	*n = cnt;
 	return 0;

@@ -203,6 +203,28 @@ static const void *segfile_map(struct phys_source *src, uint64_t addr, size_t le
 	return sp->mf.map + s->offset + (addr - s->start);
 }
 
+/* Drop the page mappings of whatever segments [addr, addr+len) touches. */
+static void segfile_release(struct phys_source *src, uint64_t addr, uint64_t len)
+{
+	const struct segfile_priv *sp = src->priv;
+	uint64_t end = addr + len < addr ? UINT64_MAX : addr + len;
+
+	for (size_t i = 0; i < sp->n; i++) {
+		const struct file_segment *s = &sp->segs[i];
+		uint64_t a = addr > s->start ? addr : s->start;
+		uint64_t b = end < s->start + s->file_len ? end : s->start + s->file_len;
+		uintptr_t lo, hi;
+
+		if (a >= b)
+			continue;
+		/* Whole pages inside the range only: a neighbour may still be in use. */
+		lo = ((uintptr_t)(sp->mf.map + s->offset + (a - s->start)) + 4095) & ~(uintptr_t)4095;
+		hi = (uintptr_t)(sp->mf.map + s->offset + (b - s->start)) & ~(uintptr_t)4095;
+		if (lo < hi)
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+}
+
 static void segfile_close(struct phys_source *src)
 {
 	struct segfile_priv *sp = src->priv;
@@ -217,6 +239,7 @@ static void segfile_close(struct phys_source *src)
 static const struct phys_source_ops segfile_ops = {
 	.read = segfile_read,
 	.map = segfile_map,
+	.release = segfile_release,
 	.close = segfile_close,
 };
 
