@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Open a source and find its Linux kernel: shared by every Linux command. */
 #include "cmd/linux_open.h"
+#include "cmd/json.h"
 #include "cmd/guest.h"
 #include "os/linux/autoprofile.h"
 
@@ -29,6 +30,36 @@ void linux_report_print(const struct cmd_common *c, const struct linux_report *r
 		cmd_error(c, "warning: %s", r->msg[i]);
 	if (r->n > kept)
 		cmd_error(c, "warning: %u more problem(s) not shown", r->n - kept);
+}
+
+void linux_json_head(struct json *j, const struct cmd_common *c, const struct linux_session *s)
+{
+	json_init(j, stdout, true);
+	json_obj_begin(j);
+	json_kstr(j, "source", s->src->description ? s->src->description : c->source);
+	json_key(j, "kernel");
+	json_obj_begin(j);
+	json_kstr(j, "banner", s->prof->banner);
+	json_kstr(j, "profile", s->profile_path);
+	json_kstr(j, "located_by", linux_method_name(s->k->method));
+	json_khex(j, "kaslr_slide", s->k->slide);
+	json_khex(j, "phys_base", s->k->phys_base);
+	json_khex(j, "root", s->k->root);
+	json_obj_end(j);
+}
+
+void linux_json_tail(struct json *j, bool complete, const struct linux_report *r)
+{
+	unsigned kept = r->n < LINUX_REPORT_KEEP ? r->n : LINUX_REPORT_KEEP;
+
+	json_kbool(j, "complete", complete);
+	json_key(j, "problems");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < kept; i++)
+		json_str(j, r->msg[i]);
+	json_arr_end(j);
+	json_obj_end(j);
+	json_end(j);
 }
 
 /* Try binding one loaded profile; keeps it on success. */

@@ -36,4 +36,14 @@ const char *linux_method_name(enum linux_locate_method m);
 /* Print a report's problems to stderr as "PROG: warning: ..." lines. */
 void linux_report_print(const struct cmd_common *c, const struct linux_report *r);
 
+struct json;
+/*
+ * The parts every Linux command's --json shares: "source" and a "kernel"
+ * object (banner, profile, how it was located, KASLR slide, phys_base,
+ * page-table root) opening the document; "complete" and the "problems"
+ * list closing it.
+ */
+void linux_json_head(struct json *j, const struct cmd_common *c, const struct linux_session *s);
+void linux_json_tail(struct json *j, bool complete, const struct linux_report *r);
+
 #endif

@@ -331,27 +331,15 @@ int cmd_netstat(int argc, char **argv)
 		status = EXIT_INCOMPLETE;
 	if (c.json) {
 		struct json j;
-		unsigned kept = rep->n < LINUX_REPORT_KEEP ? rep->n : LINUX_REPORT_KEEP;
 
-		json_init(&j, stdout, true);
-		json_obj_begin(&j);
-		json_kstr(&j, "source", s.src->description ? s.src->description : c.source);
-		json_kstr(&j, "banner", s.prof->banner);
-		json_kstr(&j, "located_by", linux_method_name(s.k->method));
+		linux_json_head(&j, &c, &s);
 		json_key(&j, "sockets");
 		json_arr_begin(&j);
 		for (size_t i = 0; i < sl.n; i++)
 			if (shown(&no, &sl.s[i]))
 				json_sock(&j, &sl.s[i]);
 		json_arr_end(&j);
-		json_kbool(&j, "complete", status == EXIT_OK);
-		json_key(&j, "problems");
-		json_arr_begin(&j);
-		for (unsigned i = 0; i < kept; i++)
-			json_str(&j, rep->msg[i]);
-		json_arr_end(&j);
-		json_obj_end(&j);
-		json_end(&j);
+		linux_json_tail(&j, status == EXIT_OK, rep);
 	} else {
 		if (no.tcp || no.udp)
 			print_inet(&no, &sl);

@@ -382,34 +382,15 @@ int cmd_ps(int argc, char **argv)
 	}
 	if (c.json) {
 		struct json j;
-		unsigned kept = rep->n < LINUX_REPORT_KEEP ? rep->n : LINUX_REPORT_KEEP;
 
-		json_init(&j, stdout, true);
-		json_obj_begin(&j);
-		json_kstr(&j, "source", s.src->description ? s.src->description : c.source);
-		json_key(&j, "kernel");
-		json_obj_begin(&j);
-		json_kstr(&j, "banner", s.prof->banner);
-		json_kstr(&j, "profile", s.profile_path);
-		json_kstr(&j, "located_by", linux_method_name(s.k->method));
-		json_khex(&j, "kaslr_slide", s.k->slide);
-		json_khex(&j, "phys_base", s.k->phys_base);
-		json_khex(&j, "root", s.k->root);
-		json_obj_end(&j);
+		linux_json_head(&j, &c, &s);
 		json_key(&j, "tasks");
 		json_arr_begin(&j);
 		for (size_t i = 0; i < tl.n; i++)
 			if (wanted(&po, &tl.t[i]))
 				json_task(&j, &tl.t[i]);
 		json_arr_end(&j);
-		json_kbool(&j, "complete", status == EXIT_OK);
-		json_key(&j, "problems");
-		json_arr_begin(&j);
-		for (unsigned i = 0; i < kept; i++)
-			json_str(&j, rep->msg[i]);
-		json_arr_end(&j);
-		json_obj_end(&j);
-		json_end(&j);
+		linux_json_tail(&j, status == EXIT_OK, rep);
 	} else {
 		print_header(&po);
 		if (po.tree && !po.threads)
