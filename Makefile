@@ -17,10 +17,11 @@ SANITIZE  ?= 0
 
 CPPFLAGS  += -I. -D_GNU_SOURCE -DVMET_VERSION='"$(VERSION)"' \
              -DVMET_PROFILE_DATADIR='"$(PREFIX)/share/vmet/profiles"'
+CPPFLAGS  += $(shell pkg-config --cflags fuse3)
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-unused-parameter -fno-strict-aliasing
-LDLIBS    += -ldw -lelf -lz -lcrypto -lpthread -ldl
+LDLIBS    += -ldw -lelf -lz -lcrypto -lpthread -ldl -lfuse3
 
 CFLAGS    += $(EXTRA_CFLAGS)
 

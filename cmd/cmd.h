@@ -117,5 +117,7 @@ int cmd_ps(int argc, char **argv);
 int cmd_netstat(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
 
 #endif

@@ -13,6 +13,8 @@ pkgs=(
 	# real-guest tests: QEMU under TCG, a busybox initramfs, QMP over socat
 	qemu-system-x86 qemu-system-data seabios busybox-static cpio socat jq xz-utils kmod
 	libc6-dev file strace zstd
+	# vmet mount / vmet shell, and the unmodified tools they are tested with
+	libfuse3-dev fuse3 procps net-tools
 	# independent oracles for profile tests
 	gdb binutils
 )

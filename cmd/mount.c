@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vmet mount / vmet shell: the guest's processes and sockets as a
+ * read-only proc filesystem (FUSE), built from one reading of the guest
+ * taken at mount time, so that unmodified tools (ps, netstat) see the
+ * guest's view.  `vmet shell` mounts it over /proc in a private mount
+ * namespace and runs a command there: the tools need no flags at all.
+ *
+ * The tree and the file formats live in procfs_tree.c and procfs.c; this
+ * file is only the FUSE glue and the two commands.  The FUSE loop is
+ * single-threaded and the reading never changes while mounted, so the
+ * callbacks share it without locks.
+ */
+#define FUSE_USE_VERSION 31
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/procfs_tree.h"
+
+static const struct procfs_snap *snap(void)
+{
+	return fuse_get_context()->private_data;
+}
+
+/* The host's /proc, opened before anything is mounted over it (for /self). */
+static int host_proc = -1;
+
+/* /self/stat, /self/status: the calling process's own files from the host. */
+static void render_self(const struct procfs_node *n, struct procfs_buf *b)
+{
+	char path[64], chunk[4096];
+	ssize_t got;
+	int fd;
+
+	if (host_proc < 0)
+		return;
+	snprintf(path, sizeof(path), "%d/%s", (int)fuse_get_context()->pid,
+		 n->file == PF_SELF_STAT ? "stat" : "status");
+	fd = openat(host_proc, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while ((got = read(fd, chunk, sizeof(chunk))) > 0 && b->n < (1u << 20))
+		procfs_put(b, chunk, (size_t)got);
+	close(fd);
+}
+
+static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	struct procfs_node n;
+
+	memset(st, 0, sizeof(*st));
+	if (!procfs_lookup(snap(), path, fuse_get_context()->pid, &n))
+		return -ENOENT;
+	/* As in the real /proc: a process's entries belong to its euid/egid. */
+	if (n.leader) {
+		st->st_uid = n.leader->euid == UINT32_MAX ? 0 : n.leader->euid;
+		st->st_gid = n.leader->egid == UINT32_MAX ? 0 : n.leader->egid;
+	}
+	switch (n.kind) {
+	case PN_FILE:
+		/* Size 0 like /proc: readers read to EOF (open sets direct_io). */
+		st->st_mode = S_IFREG | 0444;
+		st->st_nlink = 1;
+		break;
+	case PN_FDLINK:
+		st->st_mode = S_IFLNK | 0500;
+		st->st_nlink = 1;
+		st->st_size = 64;
+		break;
+	case PN_FDDIR:
+		st->st_mode = S_IFDIR | 0500;
+		st->st_nlink = 2;
+		break;
+	default:
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+		break;
+	}
+	return 0;
+}
+
+static int fs_readlink(const char *path, char *buf, size_t size)
+{
+	struct procfs_node n;
+
+	if (!procfs_lookup(snap(), path, fuse_get_context()->pid, &n))
+		return -ENOENT;
+	if (n.kind != PN_FDLINK)
+		return -EINVAL;
+	if (!size)
+		return -EINVAL;
+	snprintf(buf, size, "socket:[%llu]", (unsigned long long)n.fd->inode);
+	return 0;
+}
+
+struct fill_ctx {
+	void *buf;
+	fuse_fill_dir_t filler;
+};
+
+static int fill_one(void *ctx, const char *name)
+{
+	struct fill_ctx *fc = ctx;
+
+	return fc->filler(fc->buf, name, NULL, 0, 0);
+}
+
+static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+		      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+	struct procfs_node n;
+	struct fill_ctx fc = { buf, filler };
+
+	if (!procfs_lookup(snap(), path, fuse_get_context()->pid, &n))
+		return -ENOENT;
+	if (n.kind == PN_FILE || n.kind == PN_FDLINK)
+		return -ENOTDIR;
+	filler(buf, ".", NULL, 0, 0);
+	filler(buf, "..", NULL, 0, 0);
+	procfs_list(snap(), &n, fill_one, &fc);
+	return 0;
+}
+
+/* Each open renders the file once; reads slice that buffer. */
+static int fs_open(const char *path, struct fuse_file_info *fi)
+{
+	struct procfs_node n;
+	struct procfs_buf *b;
+
+	if (!procfs_lookup(snap(), path, fuse_get_context()->pid, &n))
+		return -ENOENT;
+	if (n.kind != PN_FILE)
+		return -EISDIR;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		return -EROFS;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	if (n.file == PF_SELF_STAT || n.file == PF_SELF_STATUS)
+		render_self(&n, b);
+	else
+		procfs_render(snap(), &n, b);
+	fi->fh = (uint64_t)(uintptr_t)b;
+	fi->direct_io = 1;
+	return 0;
+}
+
+static int fs_read(const char *path, char *buf, size_t size, off_t off,
+		   struct fuse_file_info *fi)
+{
+	const struct procfs_buf *b = (const struct procfs_buf *)(uintptr_t)fi->fh;
+	size_t n;
+
+	if (!b || off < 0)
+		return -EINVAL;
+	if ((uint64_t)off >= b->n)
+		return 0;
+	n = b->n - (size_t)off;
+	if (n > size)
+		n = size;
+	memcpy(buf, b->p + off, n);
+	return (int)n;
+}
+
+static int fs_release(const char *path, struct fuse_file_info *fi)
+{
+	struct procfs_buf *b = (struct procfs_buf *)(uintptr_t)fi->fh;
+
+	if (b) {
+		procfs_buf_free(b);
+		free(b);
+	}
+	return 0;
+}
+
+static const struct fuse_operations fs_ops = {
+	.getattr = fs_getattr,
+	.readlink = fs_readlink,
+	.readdir = fs_readdir,
+	.open = fs_open,
+	.read = fs_read,
+	.release = fs_release,
+};
+
+/* --- the commands ---------------------------------------------------- */
+
+static void help(bool shell)
+{
+	if (shell)
+		printf("Usage: vmet shell [OPTIONS] SOURCE [-- COMMAND [ARGS...]]\n"
+		       "\n"
+		       "Run COMMAND (default: $SHELL, else /bin/sh) in a private mount namespace\n"
+		       "where the shadow proc filesystem of the Linux guest in SOURCE (see\n"
+		       "vmet-mount(1)) stands at /proc, so that unmodified tools (ps, netstat)\n"
+		       "show the guest.  Needs root (CAP_SYS_ADMIN) and /dev/fuse.  The host's\n"
+		       "mounts are not changed.\n");
+	else
+		printf("Usage: vmet mount [OPTIONS] SOURCE MOUNTPOINT\n"
+		       "\n"
+		       "Serve the Linux guest in SOURCE as a read-only proc filesystem at\n"
+		       "MOUNTPOINT (FUSE), from one reading taken at mount time: /PID/ with stat,\n"
+		       "status, comm, cmdline, task/TID/ and fd/ (socket links), /net/tcp, tcp6,\n"
+		       "udp, udp6, unix, and minimal version, uptime, stat, loadavg, meminfo.\n"
+		       "Stays in the foreground; SIGINT or SIGTERM unmounts.\n");
+	printf("\n"
+	       "Kernel options:\n"
+	       "  --profile FILE     use this profile (else the one whose banner fits, else\n"
+	       "                     one read from the kernel's BTF; 'auto': that directly)\n"
+	       "  --profile-dir DIR  look for profiles in DIR first (repeatable)\n"
+	       "%s"
+	       "\n"
+	       "Exit status: %s, 1 the reading was incomplete (said on\n"
+	       "stderr at start; the rest is served), 2 usage error, no kernel found, or\n"
+	       "the filesystem could not be mounted.\n",
+	       cmd_common_help, shell ? "COMMAND's status when the reading was complete" :
+	       "0 unmounted after a complete reading");
+}
+
+/* Parse options and read the guest; argv[optind...] are left to the caller. */
+static int prepare(int argc, char **argv, bool shell, struct cmd_common *c,
+		   struct procfs_snap *s, int *first)
+{
+	static const struct option longopts[] = { CMD_COMMON_LONGOPTS, { 0, 0, 0, 0 } };
+	struct linux_session ses;
+	struct vmet_err err = { 0 };
+	int opt;
+
+	cmd_common_init(c, shell ? "vmet shell" : "vmet mount");
+	optind = 1;
+	/* '+': stop at SOURCE, so that COMMAND's own options stay its own. */
+	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		int r;
+
+		if (opt == OPT_HELP) {
+			help(shell);
+			return -2;
+		}
+		r = cmd_common_option(c, opt, optarg);
+		if (r <= 0) {
+			if (r == 0)
+				fprintf(stderr, "Try '%s --help'.\n", c->prog);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cmd_error(c, "need a SOURCE (see --help)");
+		return EXIT_USAGE;
+	}
+	c->source = argv[optind];
+	*first = optind + 1;
+	if (linux_session_open(c, &ses, &err)) {
+		cmd_error(c, "%s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (procfs_snap_read(&ses, s, &err)) {
+		cmd_error(c, "%s", err.msg);
+		if (s->rep)
+			linux_report_print(c, s->rep);
+		procfs_snap_free(s);
+		linux_session_close(&ses);
+		return EXIT_USAGE;
+	}
+	linux_session_close(&ses);
+	host_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!c->quiet)
+		linux_report_print(c, s->rep);
+	if (s->incomplete && !c->quiet)
+		cmd_error(c, "reading incomplete: %u problem(s); serving the rest", s->rep->n);
+	return EXIT_OK;
+}
+
+static struct fuse *fs_new(const struct cmd_common *c, struct procfs_snap *s)
+{
+	char *av[] = { (char *)"vmet", (char *)"-o", (char *)"ro,fsname=vmet,subtype=vmet", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, av);
+
+	return fuse_new(&args, &fs_ops, sizeof(fs_ops), s);
+}
+
+int cmd_mount(int argc, char **argv)
+{
+	struct cmd_common c;
+	struct procfs_snap s;
+	struct fuse *f;
+	int first, rc, status;
+
+	rc = prepare(argc, argv, false, &c, &s, &first);
+	if (rc)
+		return rc == -2 ? EXIT_OK : rc;
+	status = s.incomplete ? EXIT_INCOMPLETE : EXIT_OK;
+	if (argc - first != 1) {
+		cmd_error(&c, "need exactly SOURCE and MOUNTPOINT (see --help)");
+		procfs_snap_free(&s);
+		return EXIT_USAGE;
+	}
+	f = fs_new(&c, &s);
+	if (!f || fuse_mount(f, argv[first])) {
+		cmd_error(&c, "cannot mount on %s (FUSE: /dev/fuse, permissions?)", argv[first]);
+		if (f)
+			fuse_destroy(f);
+		procfs_snap_free(&s);
+		return EXIT_USAGE;
+	}
+	if (fuse_set_signal_handlers(fuse_get_session(f)))
+		cmd_error(&c, "cannot install signal handlers: unmount with fusermount3 -u");
+	if (!c.quiet)
+		fprintf(stderr, "%s: %zu processes, %zu threads, %zu sockets at %s "
+			"(SIGINT/SIGTERM unmounts)\n", c.prog, s.nlead, s.tl.n, s.sl.n, argv[first]);
+	if (fuse_loop(f) < 0)
+		status = EXIT_INCOMPLETE;
+	fuse_remove_signal_handlers(fuse_get_session(f));
+	fuse_unmount(f);
+	fuse_destroy(f);
+	procfs_snap_free(&s);
+	return status;
+}
+
+static void *loop_thread(void *arg)
+{
+	fuse_loop(arg);
+	return NULL;
+}
+
+int cmd_shell(int argc, char **argv)
+{
+	struct cmd_common c;
+	struct procfs_snap s;
+	struct fuse *f;
+	pthread_t th;
+	pid_t pid;
+	int first, rc, wst = 0, status;
+	const char *sh = getenv("SHELL");
+	char *defcmd[] = { (char *)(sh && *sh ? sh : "/bin/sh"), NULL };
+	char **cmd;
+
+	rc = prepare(argc, argv, true, &c, &s, &first);
+	if (rc)
+		return rc == -2 ? EXIT_OK : rc;
+	if (first < argc && !strcmp(argv[first], "--"))
+		first++;
+	cmd = first < argc ? argv + first : defcmd;
+	/* The namespace first: the mount must never reach the host's /proc. */
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		cmd_error(&c, "cannot make a private mount namespace: %s (needs root)",
+			  strerror(errno));
+		procfs_snap_free(&s);
+		return EXIT_USAGE;
+	}
+	f = fs_new(&c, &s);
+	if (!f || fuse_mount(f, "/proc")) {
+		cmd_error(&c, "cannot mount the shadow /proc (FUSE: /dev/fuse?)");
+		if (f)
+			fuse_destroy(f);
+		procfs_snap_free(&s);
+		return EXIT_USAGE;
+	}
+	if (pthread_create(&th, NULL, loop_thread, f)) {
+		cmd_error(&c, "cannot start the filesystem thread");
+		fuse_unmount(f);
+		fuse_destroy(f);
+		procfs_snap_free(&s);
+		return EXIT_USAGE;
+	}
+	pid = fork();
+	if (pid == 0) {
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "vmet shell: %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	/* Like a shell: Ctrl-C is for COMMAND; vmet waits and cleans up. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	if (pid < 0)
+		cmd_error(&c, "fork: %s", strerror(errno));
+	else
+		while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+			;
+	/* Detaching the mount ends the connection: the loop's read fails, it returns. */
+	fuse_exit(f);
+	umount2("/proc", MNT_DETACH);
+	pthread_join(th, NULL);
+	fuse_unmount(f);
+	fuse_destroy(f);
+	procfs_snap_free(&s);
+	if (pid < 0)
+		return EXIT_USAGE;
+	status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+	if (status == 0 && s.incomplete)
+		status = EXIT_INCOMPLETE;
+	return status;
+}

@@ -1,0 +1,120 @@
+#!/bin/bash
+# vmet mount and vmet shell against the real test guest of 40-linux-ps.sh.
+#
+# 1. `vmet shell DUMP -- ps -eo pid,ppid,uid,comm,args` (Debian's unmodified
+#    procps, the shadow /proc at /proc in a private mount namespace) must
+#    list the guest's processes: PID, PPID, effective UID, comm and command
+#    line equal truth-ps.txt's.  ps shows a kernel thread's empty command
+#    line as [comm] and a zombie's with " <defunct>": both are mapped back.
+# 2. `netstat -tunap` and `netstat -tunape` (net-tools) through the same
+#    namespace must list truth-netstat.txt's sockets: protocol, local and
+#    remote address:port, state, owning PID, and (with -e) the inode that
+#    the processes' fd links carry.
+# 3. `vmet mount DUMP DIR`: the files have the kernel's shapes (52 stat
+#    fields, fd links equal to /net/tcp's inodes) and SIGTERM unmounts with
+#    exit 0.
+# Needs root, /dev/fuse, procps and net-tools, else exit 77.
+set -u
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VMET_LINUX_GUEST_LIB=1
+# shellcheck source=40-linux-ps.sh
+. "$E2E_DIR/40-linux-ps.sh"
+
+[ "$(id -u)" = 0 ] || skip "needs root (mount namespace, FUSE)"
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+for tool in ps netstat unshare; do
+	command -v "$tool" >/dev/null || skip "$tool not installed"
+done
+
+LINUX_TB_PROFILE=btf linux_testbed mount
+[ "$(wc -l <"$TRUTH_PS")" -gt 40 ] || { echo "FAIL: guest truth too short"; exit 1; }
+
+# --- 1. ps --------------------------------------------------------------
+expect_exit 0 "$VMET" shell --profile "$PROF" "$DUMP" -- ps -eo pid,ppid,uid,comm,args
+cp "$OUT" "$TMP/ps.out"
+# PID PPID EUID COMM|CMDLINE, from both sides.
+sed -E 's/^([0-9]+) ([0-9]+) [0-9]+ ([0-9]+) [0-9]+ [0-9]+ [0-9]+ /\1 \2 \3 /' "$TRUTH_PS" |
+	LC_ALL=C sort -n >"$TMP/truth-ps.txt"
+tail -n +2 "$TMP/ps.out" | while read -r pid ppid uid comm args; do
+	args=${args% <defunct>}
+	[ "$args" = "[$comm]" ] && args=
+	printf '%s %s %s %s|%s\n' "$pid" "$ppid" "$uid" "$comm" "$args"
+done | LC_ALL=C sort -n >"$TMP/mine-ps.txt"
+compare "$TMP/truth-ps.txt" "$TMP/mine-ps.txt" "procps ps -eo pid,ppid,uid,comm,args in vmet shell"
+
+# --- 2. netstat ----------------------------------------------------------
+# netstat's lines to truth-netstat.txt's form: PROTO LOCAL REMOTE STATE [INODE] PID.
+# The PID/Program column is the first field after the addresses that is
+# "PID/..." or "-"; what lies between is [state] (and with -e: user inode).
+netstat_norm() {
+	awk -v with_inode="$1" '
+	function ep(a,   i, addr, port) {
+		i = match(a, /:[^:]*$/); addr = substr(a, 1, i - 1); port = substr(a, i + 1)
+		if (port == "*") port = 0
+		if (addr ~ /:/) addr = "[" addr "]"
+		return addr ":" port
+	}
+	$1 ~ /^(tcp|udp)6?$/ {
+		for (p = 6; p <= NF && $p !~ /^([0-9]+\/|-$)/; p++) ;
+		n = p - 6; state = "-"
+		if ((with_inode && n == 3) || (!with_inode && n == 1)) state = $6
+		pid = $p; sub(/\/.*/, "", pid)
+		printf "%s %s %s %s", $1, ep($4), ep($5), state
+		if (with_inode) printf " %s", $(p - 1)
+		printf " %s\n", pid
+	}' | LC_ALL=C sort
+}
+expect_exit 0 "$VMET" shell --profile "$PROF" "$DUMP" -- netstat -tunap
+netstat_norm 0 <"$OUT" >"$TMP/mine-ns.txt"
+awk '{ print $1, $2, $3, $4, $6 }' "$TRUTH_NETSTAT" | LC_ALL=C sort >"$TMP/truth-ns.txt"
+compare "$TMP/truth-ns.txt" "$TMP/mine-ns.txt" "net-tools netstat -tunap in vmet shell"
+expect_exit 0 "$VMET" shell --profile "$PROF" "$DUMP" -- netstat -tunape
+netstat_norm 1 <"$OUT" >"$TMP/mine-nse.txt"
+LC_ALL=C sort "$TRUTH_NETSTAT" >"$TMP/truth-nse.txt"
+compare "$TMP/truth-nse.txt" "$TMP/mine-nse.txt" "net-tools netstat -tunape (inodes) in vmet shell"
+
+# --- 3. vmet mount on a directory ----------------------------------------
+MNT=$TMP/mnt
+mkdir -p "$MNT"
+"$VMET" mount --profile "$PROF" "$DUMP" "$MNT" >"$TMP/mount.out" 2>"$TMP/mount.err" &
+MPID=$!
+for _ in $(seq 100); do
+	[ -f "$MNT/version" ] && break
+	sleep 0.1
+done
+if [ ! -f "$MNT/version" ]; then
+	echo "FAIL: vmet mount did not come up"; cat "$TMP/mount.err"; FAILS=$((FAILS + 1))
+else
+	grep -q "^Linux version " "$MNT/version" || { echo "FAIL: version: $(cat "$MNT/version")"; FAILS=$((FAILS + 1)); }
+	n=$(awk '{ sub(/^.*\) /, "x x "); print NF }' "$MNT/1/stat")
+	[ "$n" = 52 ] || { echo "FAIL: /1/stat has $n fields"; FAILS=$((FAILS + 1)); }
+	# Every socket fd link names an inode that /net/* lists.
+	links=0
+	for l in "$MNT"/[0-9]*/fd/*; do
+		[ -L "$l" ] || continue
+		ino=$(readlink "$l" | sed -E 's/^socket:\[([0-9]+)\]$/\1/')
+		links=$((links + 1))
+		cat "$MNT"/net/{tcp,tcp6,udp,udp6} | awk '{ print $10 }' | grep -qx "$ino" ||
+			awk '{ print $7 }' "$MNT/net/unix" | grep -qx "$ino" ||
+			{ echo "FAIL: $l -> $(readlink "$l") not in /net"; FAILS=$((FAILS + 1)); }
+	done
+	[ "$links" -ge 10 ] || { echo "FAIL: only $links socket fd links"; FAILS=$((FAILS + 1)); }
+	echo "vmet mount: $(ls -d "$MNT"/[0-9]* | wc -l) process directories, $links socket fd links, all in /net"
+	# Read-only.
+	if (echo x >"$MNT/1/comm") 2>/dev/null; then
+		echo "FAIL: a write succeeded"; FAILS=$((FAILS + 1))
+	fi
+fi
+kill -TERM "$MPID"
+wait "$MPID"
+rc=$?
+[ "$rc" = 0 ] || { echo "FAIL: vmet mount exited $rc after SIGTERM"; cat "$TMP/mount.err"; FAILS=$((FAILS + 1)); }
+if grep -q " $MNT " /proc/mounts; then
+	echo "FAIL: $MNT still mounted after SIGTERM"; FAILS=$((FAILS + 1))
+	umount -l "$MNT"
+else
+	echo "SIGTERM: unmounted, exit 0"
+fi
+
+[ "$FAILS" -eq 0 ] || exit 1
+echo "ok"
