@@ -23,14 +23,51 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/procfs_tree.h"
 
-static const struct procfs_snap *snap(void)
+enum { OPT_REFRESH = OPT_CMD_BASE };
+
+/* What the FUSE callbacks serve (fuse's private_data). */
+struct served {
+	struct procfs_snap *snap;
+	struct cmd_common *c;
+	unsigned refresh;		/* seconds between readings; 0: one reading */
+	struct timespec taken;		/* CLOCK_MONOTONIC of the current reading */
+};
+
+static int take_reading(struct cmd_common *c, struct procfs_snap *s);
+
+static double since(const struct timespec *t)
 {
-	return fuse_get_context()->private_data;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/*
+ * Each callback starts here, once: with --refresh, a reading older than
+ * the interval is replaced by a new one before the path is resolved, so a
+ * callback (and an open file, which renders at open) sees one reading.  A
+ * failed reading keeps the old one.
+ */
+static const struct procfs_snap *begin(void)
+{
+	struct served *sv = fuse_get_context()->private_data;
+	struct procfs_snap fresh;
+
+	if (sv->refresh && since(&sv->taken) >= sv->refresh) {
+		clock_gettime(CLOCK_MONOTONIC, &sv->taken);
+		if (take_reading(sv->c, &fresh) == 0) {
+			procfs_snap_free(sv->snap);
+			*sv->snap = fresh;
+		}
+	}
+	return sv->snap;
 }
 
 /* The host's /proc, opened before anything is mounted over it (for /self). */
@@ -57,10 +94,11 @@ static void render_self(const struct procfs_node *n, struct procfs_buf *b)
 
 static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
+	const struct procfs_snap *sn = begin();
 	struct procfs_node n;
 
 	memset(st, 0, sizeof(*st));
-	if (!procfs_lookup(snap(), path, fuse_get_context()->pid, &n))
+	if (!procfs_lookup(sn, path, fuse_get_context()->pid, &n))
 		return -ENOENT;
 	/* As in the real /proc: a process's entries belong to its euid/egid. */
 	if (n.leader) {
@@ -92,9 +130,10 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 
 static int fs_readlink(const char *path, char *buf, size_t size)
 {
+	const struct procfs_snap *sn = begin();
 	struct procfs_node n;
 
-	if (!procfs_lookup(snap(), path, fuse_get_context()->pid, &n))
+	if (!procfs_lookup(sn, path, fuse_get_context()->pid, &n))
 		return -ENOENT;
 	if (n.kind != PN_FDLINK)
 		return -EINVAL;
@@ -119,26 +158,28 @@ static int fill_one(void *ctx, const char *name)
 static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
+	const struct procfs_snap *sn = begin();
 	struct procfs_node n;
 	struct fill_ctx fc = { buf, filler };
 
-	if (!procfs_lookup(snap(), path, fuse_get_context()->pid, &n))
+	if (!procfs_lookup(sn, path, fuse_get_context()->pid, &n))
 		return -ENOENT;
 	if (n.kind == PN_FILE || n.kind == PN_FDLINK)
 		return -ENOTDIR;
 	filler(buf, ".", NULL, 0, 0);
 	filler(buf, "..", NULL, 0, 0);
-	procfs_list(snap(), &n, fill_one, &fc);
+	procfs_list(sn, &n, fill_one, &fc);
 	return 0;
 }
 
 /* Each open renders the file once; reads slice that buffer. */
 static int fs_open(const char *path, struct fuse_file_info *fi)
 {
+	const struct procfs_snap *sn = begin();
 	struct procfs_node n;
 	struct procfs_buf *b;
 
-	if (!procfs_lookup(snap(), path, fuse_get_context()->pid, &n))
+	if (!procfs_lookup(sn, path, fuse_get_context()->pid, &n))
 		return -ENOENT;
 	if (n.kind != PN_FILE)
 		return -EISDIR;
@@ -150,7 +191,7 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	if (n.file == PF_SELF_STAT || n.file == PF_SELF_STATUS)
 		render_self(&n, b);
 	else
-		procfs_render(snap(), &n, b);
+		procfs_render(sn, &n, b);
 	fi->fh = (uint64_t)(uintptr_t)b;
 	fi->direct_io = 1;
 	return 0;
@@ -212,7 +253,11 @@ static void help(bool shell)
 		       "MOUNTPOINT (FUSE), from one reading taken at mount time: /PID/ with stat,\n"
 		       "status, comm, cmdline, task/TID/ and fd/ (socket links), /net/tcp, tcp6,\n"
 		       "udp, udp6, unix, and minimal version, uptime, stat, loadavg, meminfo.\n"
-		       "Stays in the foreground; SIGINT or SIGTERM unmounts.\n");
+		       "Stays in the foreground; SIGINT or SIGTERM unmounts.\n"
+		       "\n"
+		       "Options:\n"
+		       "  --refresh SECONDS  re-read the guest when the reading is older than this\n"
+		       "                     (checked at each access; default: one reading)\n");
 	printf("\n"
 	       "Kernel options:\n"
 	       "  --profile FILE     use this profile (else the one whose banner fits, else\n"
@@ -227,38 +272,12 @@ static void help(bool shell)
 	       "0 unmounted after a complete reading");
 }
 
-/* Parse options and read the guest; argv[optind...] are left to the caller. */
-static int prepare(int argc, char **argv, bool shell, struct cmd_common *c,
-		   struct procfs_snap *s, int *first)
+/* Open the source, read the guest, close it; 0 or EXIT_USAGE (said on stderr). */
+static int take_reading(struct cmd_common *c, struct procfs_snap *s)
 {
-	static const struct option longopts[] = { CMD_COMMON_LONGOPTS, { 0, 0, 0, 0 } };
 	struct linux_session ses;
 	struct vmet_err err = { 0 };
-	int opt;
 
-	cmd_common_init(c, shell ? "vmet shell" : "vmet mount");
-	optind = 1;
-	/* '+': stop at SOURCE, so that COMMAND's own options stay its own. */
-	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		int r;
-
-		if (opt == OPT_HELP) {
-			help(shell);
-			return -2;
-		}
-		r = cmd_common_option(c, opt, optarg);
-		if (r <= 0) {
-			if (r == 0)
-				fprintf(stderr, "Try '%s --help'.\n", c->prog);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		cmd_error(c, "need a SOURCE (see --help)");
-		return EXIT_USAGE;
-	}
-	c->source = argv[optind];
-	*first = optind + 1;
 	if (linux_session_open(c, &ses, &err)) {
 		cmd_error(c, "%s", err.msg);
 		return EXIT_USAGE;
@@ -272,7 +291,6 @@ static int prepare(int argc, char **argv, bool shell, struct cmd_common *c,
 		return EXIT_USAGE;
 	}
 	linux_session_close(&ses);
-	host_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (!c->quiet)
 		linux_report_print(c, s->rep);
 	if (s->incomplete && !c->quiet)
@@ -280,22 +298,73 @@ static int prepare(int argc, char **argv, bool shell, struct cmd_common *c,
 	return EXIT_OK;
 }
 
-static struct fuse *fs_new(const struct cmd_common *c, struct procfs_snap *s)
+/* Parse options and read the guest; argv[first...] are left to the caller. */
+static int prepare(int argc, char **argv, bool shell, struct cmd_common *c,
+		   struct procfs_snap *s, int *first, unsigned *refresh)
+{
+	static const struct option longopts[] = {
+		CMD_COMMON_LONGOPTS,
+		{ "refresh", required_argument, 0, OPT_REFRESH },
+		{ 0, 0, 0, 0 }
+	};
+	uint64_t v;
+	int opt, rc;
+
+	cmd_common_init(c, shell ? "vmet shell" : "vmet mount");
+	*refresh = 0;
+	optind = 1;
+	/* '+': stop at SOURCE, so that COMMAND's own options stay its own. */
+	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		int r;
+
+		if (opt == OPT_HELP) {
+			help(shell);
+			return -2;
+		}
+		if (opt == OPT_REFRESH && !shell) {
+			if (!cmd_parse_u64(optarg, &v) || v < 1 || v > 86400) {
+				cmd_error(c, "--refresh: '%s' must be 1..86400 seconds", optarg);
+				return EXIT_USAGE;
+			}
+			*refresh = (unsigned)v;
+			continue;
+		}
+		r = opt == OPT_REFRESH ? 0 : cmd_common_option(c, opt, optarg);
+		if (r <= 0) {
+			if (r == 0)
+				fprintf(stderr, "Try '%s --help'.\n", c->prog);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cmd_error(c, "need a SOURCE (see --help)");
+		return EXIT_USAGE;
+	}
+	c->source = argv[optind];
+	*first = optind + 1;
+	if ((rc = take_reading(c, s)))
+		return rc;
+	host_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return EXIT_OK;
+}
+
+static struct fuse *fs_new(struct served *sv)
 {
 	char *av[] = { (char *)"vmet", (char *)"-o", (char *)"ro,fsname=vmet,subtype=vmet", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, av);
 
-	return fuse_new(&args, &fs_ops, sizeof(fs_ops), s);
+	return fuse_new(&args, &fs_ops, sizeof(fs_ops), sv);
 }
 
 int cmd_mount(int argc, char **argv)
 {
 	struct cmd_common c;
 	struct procfs_snap s;
+	struct served sv = { .snap = &s, .c = &c };
 	struct fuse *f;
 	int first, rc, status;
 
-	rc = prepare(argc, argv, false, &c, &s, &first);
+	rc = prepare(argc, argv, false, &c, &s, &first, &sv.refresh);
 	if (rc)
 		return rc == -2 ? EXIT_OK : rc;
 	status = s.incomplete ? EXIT_INCOMPLETE : EXIT_OK;
@@ -304,7 +373,8 @@ int cmd_mount(int argc, char **argv)
 		procfs_snap_free(&s);
 		return EXIT_USAGE;
 	}
-	f = fs_new(&c, &s);
+	clock_gettime(CLOCK_MONOTONIC, &sv.taken);
+	f = fs_new(&sv);
 	if (!f || fuse_mount(f, argv[first])) {
 		cmd_error(&c, "cannot mount on %s (FUSE: /dev/fuse, permissions?)", argv[first]);
 		if (f)
@@ -315,8 +385,9 @@ int cmd_mount(int argc, char **argv)
 	if (fuse_set_signal_handlers(fuse_get_session(f)))
 		cmd_error(&c, "cannot install signal handlers: unmount with fusermount3 -u");
 	if (!c.quiet)
-		fprintf(stderr, "%s: %zu processes, %zu threads, %zu sockets at %s "
-			"(SIGINT/SIGTERM unmounts)\n", c.prog, s.nlead, s.tl.n, s.sl.n, argv[first]);
+		fprintf(stderr, "%s: %zu processes, %zu threads, %zu sockets at %s%s "
+			"(SIGINT/SIGTERM unmounts)\n", c.prog, s.nlead, s.tl.n, s.sl.n, argv[first],
+			sv.refresh ? ", re-read when older than --refresh" : "");
 	if (fuse_loop(f) < 0)
 		status = EXIT_INCOMPLETE;
 	fuse_remove_signal_handlers(fuse_get_session(f));
@@ -336,6 +407,7 @@ int cmd_shell(int argc, char **argv)
 {
 	struct cmd_common c;
 	struct procfs_snap s;
+	struct served sv = { .snap = &s, .c = &c };
 	struct fuse *f;
 	pthread_t th;
 	pid_t pid;
@@ -344,7 +416,8 @@ int cmd_shell(int argc, char **argv)
 	char *defcmd[] = { (char *)(sh && *sh ? sh : "/bin/sh"), NULL };
 	char **cmd;
 
-	rc = prepare(argc, argv, true, &c, &s, &first);
+	/* One reading: re-opening the source could need the host's /proc. */
+	rc = prepare(argc, argv, true, &c, &s, &first, &sv.refresh);
 	if (rc)
 		return rc == -2 ? EXIT_OK : rc;
 	if (first < argc && !strcmp(argv[first], "--"))
@@ -357,7 +430,7 @@ int cmd_shell(int argc, char **argv)
 		procfs_snap_free(&s);
 		return EXIT_USAGE;
 	}
-	f = fs_new(&c, &s);
+	f = fs_new(&sv);
 	if (!f || fuse_mount(f, "/proc")) {
 		cmd_error(&c, "cannot mount the shadow /proc (FUSE: /dev/fuse?)");
 		if (f)

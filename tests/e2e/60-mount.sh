@@ -13,6 +13,7 @@
 # 3. `vmet mount DUMP DIR`: the files have the kernel's shapes (52 stat
 #    fields, fd links equal to /net/tcp's inodes) and SIGTERM unmounts with
 #    exit 0.
+# 4. `vmet mount --refresh 1` on the live RAM file reads the guest again.
 # Needs root, /dev/fuse, procps and net-tools, else exit 77.
 set -u
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -114,6 +115,34 @@ if grep -q " $MNT " /proc/mounts; then
 	umount -l "$MNT"
 else
 	echo "SIGTERM: unmounted, exit 0"
+fi
+
+# --- 4. --refresh: the live RAM file re-read after the interval -----------
+# The guest runs on; its process set may churn (kworkers), so what is
+# checked is that a re-reading happens (strace sees the source opened again)
+# and serves a whole tree.
+if command -v strace >/dev/null; then
+	"$VMET" mount --refresh 1 --profile "$PROF" --cr3 "$CR3" "$RAM" "$MNT" >/dev/null 2>"$TMP/refresh.err" &
+	MPID=$!
+	for _ in $(seq 100); do
+		[ -f "$MNT/version" ] && break
+		sleep 0.1
+	done
+	strace -f -e trace=openat -p "$MPID" -o "$TMP/strace.txt" 2>/dev/null &
+	SPID=$!
+	sleep 1.5
+	n1=$(ls -d "$MNT"/[0-9]* | wc -l)
+	sleep 1.2
+	n2=$(ls -d "$MNT"/[0-9]* | wc -l)
+	sleep 0.2
+	kill "$SPID"; wait "$SPID" 2>/dev/null
+	opens=$(grep -c -F "$RAM" "$TMP/strace.txt")
+	[ "$opens" -ge 2 ] || { echo "FAIL: --refresh 1: the source was opened $opens times in 2.7 s"; FAILS=$((FAILS + 1)); }
+	[ "$n1" -gt 40 ] && [ "$n2" -gt 40 ] || { echo "FAIL: --refresh: $n1 then $n2 processes"; FAILS=$((FAILS + 1)); }
+	echo "--refresh 1 on the live RAM: $opens re-readings, $n1 then $n2 processes"
+	kill -TERM "$MPID"
+	wait "$MPID" || { echo "FAIL: vmet mount --refresh exited $?"; cat "$TMP/refresh.err"; FAILS=$((FAILS + 1)); }
+	grep -q " $MNT " /proc/mounts && { echo "FAIL: still mounted"; umount -l "$MNT"; FAILS=$((FAILS + 1)); }
 fi
 
 [ "$FAILS" -eq 0 ] || exit 1
