@@ -167,16 +167,15 @@ void procfs_task_comm(struct procfs_buf *b, const struct linux_task *t)
 }
 
 /*
- * The kernel gives the raw argument area, NUL-separated.  vmet's task
- * reader joins the arguments with spaces (linux_task_cmdline), so the
- * boundaries are gone: the file holds the joined text as one argument.
- * ps's args column prints the same; a parser that splits on NUL sees one.
+ * The argument area, each argument NUL-terminated, as the kernel gives it:
+ * procfs_snap_read asks the task reader to keep the separators.  (A task
+ * read without that has its arguments joined by spaces: one argument.)
  */
 void procfs_task_cmdline(struct procfs_buf *b, const struct linux_task *t)
 {
 	if (t->kthread || !t->cmdline || !t->cmdline_len)
 		return;
-	procfs_put(b, t->cmdline, strnlen(t->cmdline, t->cmdline_len));
+	procfs_put(b, t->cmdline, t->cmdline_len);
 	procfs_put(b, "", 1);
 }
 

@@ -42,7 +42,7 @@ void procfs_task_stat(struct procfs_buf *b, const struct linux_task *t, unsigned
 void procfs_task_status(struct procfs_buf *b, const struct linux_task *t, unsigned nthreads);
 /* /proc/PID/comm: comm and a newline. */
 void procfs_task_comm(struct procfs_buf *b, const struct linux_task *t);
-/* /proc/PID/cmdline: empty for kernel threads; see procfs.c for arguments. */
+/* /proc/PID/cmdline: NUL-terminated arguments; empty for kernel threads. */
 void procfs_task_cmdline(struct procfs_buf *b, const struct linux_task *t);
 
 enum procfs_net { PROCFS_TCP, PROCFS_TCP6, PROCFS_UDP, PROCFS_UDP6, PROCFS_UNIX };

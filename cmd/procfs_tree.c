@@ -111,6 +111,8 @@ int procfs_snap_read(struct linux_session *ses, struct procfs_snap *s, struct vm
 	s->rep = calloc(1, sizeof(*s->rep));
 	if (!s->rep)
 		return vmet_errf(err, VMET_ENOMEM, "out of memory");
+	/* /PID/cmdline wants the arguments apart, as the kernel gives them. */
+	ses->k->cmdline_keep_nul = true;
 	if (linux_tasks(ses->k, LINUX_TASKS_THREADS | LINUX_TASKS_CMDLINE, &s->tl, s->rep, err))
 		return -1;
 	if (leaders_view(&s->tl, &lv))

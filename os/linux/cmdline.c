@@ -85,10 +85,11 @@ int linux_task_cmdline(struct linux_kernel *k, struct linux_task *t, struct vmet
 		len = strnlen(buf, got);
 	} else {
 		buf[len] = '\0';
-		/* Separators become spaces; the terminating NULs go. */
+		/* Separators become spaces (unless asked to keep them); the
+		 * terminating NULs go. */
 		while (len && buf[len - 1] == '\0')
 			len--;
-		for (size_t i = 0; i < len; i++)
+		for (size_t i = 0; i < len && !k->cmdline_keep_nul; i++)
 			if (buf[i] == '\0')
 				buf[i] = ' ';
 	}

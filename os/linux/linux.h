@@ -212,6 +212,9 @@ struct linux_kernel {
 	uint64_t banner_va, banner_pa;
 	/* caps */
 	size_t max_tasks, max_threads, max_cmdline, max_fds;
+	/* Command lines keep the NULs between arguments (as /proc/PID/cmdline
+	 * has them) instead of spaces; cmdline_len counts them. */
+	bool cmdline_keep_nul;
 };
 
 /*
@@ -334,7 +337,8 @@ char linux_task_state_char(uint32_t state, uint32_t exit_state);
 /*
  * Command line of a task with an mm: [arg_start, arg_end) read through the
  * process's own page tables (stage 1 at t->cr3 over k->lower), capped at
- * k->max_cmdline.  NUL separators become spaces; trailing NULs dropped.
+ * k->max_cmdline.  NUL separators become spaces (kept with
+ * k->cmdline_keep_nul); trailing NULs dropped.
  */
 int linux_task_cmdline(struct linux_kernel *k, struct linux_task *t,
 		       struct vmet_err *err);

@@ -148,16 +148,16 @@ static void test_comm_cmdline(void **state)
 {
 	struct linux_task t = task(7, 7, "sh");
 	struct procfs_buf b = { 0 };
-	char cmd[] = "/bin/sh -c x";
+	char cmd[] = "/bin/sh\0-c\0x y";	/* as read with cmdline_keep_nul */
 
 	procfs_task_comm(&b, &t);
 	assert_string_equal(b.p, "sh\n");
 	procfs_buf_free(&b);
 	t.cmdline = cmd;
-	t.cmdline_len = strlen(cmd);
+	t.cmdline_len = sizeof(cmd) - 1;
 	procfs_task_cmdline(&b, &t);
-	assert_int_equal(b.n, strlen(cmd) + 1);
-	assert_int_equal(b.p[b.n - 1], '\0');
+	assert_int_equal(b.n, sizeof(cmd));
+	assert_memory_equal(b.p, "/bin/sh\0-c\0x y\0", sizeof(cmd));
 	procfs_buf_free(&b);
 	t.kthread = true;
 	procfs_task_cmdline(&b, &t);
