@@ -31,8 +31,15 @@
 
 enum { OPT_REFRESH = OPT_CMD_BASE };
 
+/* A rendered file, from open to release; listed so teardown frees leftovers. */
+struct open_file {
+	struct procfs_buf b;
+	struct open_file *prev, *next;
+};
+
 /* What the FUSE callbacks serve (fuse's private_data). */
 struct served {
+	struct open_file *open;		/* files not yet released */
 	struct procfs_snap *snap;
 	struct cmd_common *c;
 	unsigned refresh;		/* seconds between readings; 0: one reading */
@@ -176,8 +183,9 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
 static int fs_open(const char *path, struct fuse_file_info *fi)
 {
 	const struct procfs_snap *sn = begin();
+	struct served *sv = fuse_get_context()->private_data;
 	struct procfs_node n;
-	struct procfs_buf *b;
+	struct open_file *of;
 
 	if (!procfs_lookup(sn, path, fuse_get_context()->pid, &n))
 		return -ENOENT;
@@ -185,14 +193,18 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		return -EISDIR;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY)
 		return -EROFS;
-	b = calloc(1, sizeof(*b));
-	if (!b)
+	of = calloc(1, sizeof(*of));
+	if (!of)
 		return -ENOMEM;
 	if (n.file == PF_SELF_STAT || n.file == PF_SELF_STATUS)
-		render_self(&n, b);
+		render_self(&n, &of->b);
 	else
-		procfs_render(sn, &n, b);
-	fi->fh = (uint64_t)(uintptr_t)b;
+		procfs_render(sn, &n, &of->b);
+	of->next = sv->open;
+	if (sv->open)
+		sv->open->prev = of;
+	sv->open = of;
+	fi->fh = (uint64_t)(uintptr_t)of;
 	fi->direct_io = 1;
 	return 0;
 }
@@ -200,28 +212,38 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 static int fs_read(const char *path, char *buf, size_t size, off_t off,
 		   struct fuse_file_info *fi)
 {
-	const struct procfs_buf *b = (const struct procfs_buf *)(uintptr_t)fi->fh;
+	const struct open_file *of = (const struct open_file *)(uintptr_t)fi->fh;
 	size_t n;
 
-	if (!b || off < 0)
+	if (!of || off < 0)
 		return -EINVAL;
-	if ((uint64_t)off >= b->n)
+	if ((uint64_t)off >= of->b.n)
 		return 0;
-	n = b->n - (size_t)off;
+	n = of->b.n - (size_t)off;
 	if (n > size)
 		n = size;
-	memcpy(buf, b->p + off, n);
+	memcpy(buf, of->b.p + off, n);
 	return (int)n;
+}
+
+static void close_file(struct served *sv, struct open_file *of)
+{
+	if (of->prev)
+		of->prev->next = of->next;
+	else
+		sv->open = of->next;
+	if (of->next)
+		of->next->prev = of->prev;
+	procfs_buf_free(&of->b);
+	free(of);
 }
 
 static int fs_release(const char *path, struct fuse_file_info *fi)
 {
-	struct procfs_buf *b = (struct procfs_buf *)(uintptr_t)fi->fh;
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 
-	if (b) {
-		procfs_buf_free(b);
-		free(b);
-	}
+	if (of)
+		close_file(fuse_get_context()->private_data, of);
 	return 0;
 }
 
@@ -353,7 +375,10 @@ static struct fuse *fs_new(struct served *sv)
 	char *av[] = { (char *)"vmet", (char *)"-o", (char *)"ro,fsname=vmet,subtype=vmet", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, av);
 
-	return fuse_new(&args, &fs_ops, sizeof(fs_ops), sv);
+	struct fuse *f = fuse_new(&args, &fs_ops, sizeof(fs_ops), sv);
+
+	fuse_opt_free_args(&args);	/* fuse_new copies what it keeps */
+	return f;
 }
 
 int cmd_mount(int argc, char **argv)
@@ -393,6 +418,8 @@ int cmd_mount(int argc, char **argv)
 	fuse_remove_signal_handlers(fuse_get_session(f));
 	fuse_unmount(f);
 	fuse_destroy(f);
+	while (sv.open)	/* releases the kernel never sent (unmounted first) */
+		close_file(&sv, sv.open);
 	procfs_snap_free(&s);
 	return status;
 }
@@ -465,11 +492,11 @@ int cmd_shell(int argc, char **argv)
 	pthread_join(th, NULL);
 	fuse_unmount(f);
 	fuse_destroy(f);
-	procfs_snap_free(&s);
-	if (pid < 0)
-		return EXIT_USAGE;
+	while (sv.open)	/* releases the kernel never sent (unmounted first) */
+		close_file(&sv, sv.open);
 	status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
 	if (status == 0 && s.incomplete)
 		status = EXIT_INCOMPLETE;
-	return status;
+	procfs_snap_free(&s);
+	return pid < 0 ? EXIT_USAGE : status;
 }
