@@ -424,6 +424,14 @@ int cmd_mount(int argc, char **argv)
 	return status;
 }
 
+static volatile sig_atomic_t child_pid;
+
+static void pass_on(int sig)
+{
+	if (child_pid > 0)
+		kill((pid_t)child_pid, sig);
+}
+
 static void *loop_thread(void *arg)
 {
 	fuse_loop(arg);
@@ -478,9 +486,19 @@ int cmd_shell(int argc, char **argv)
 		fprintf(stderr, "vmet shell: %s: %s\n", cmd[0], strerror(errno));
 		_exit(127);
 	}
-	/* Like a shell: Ctrl-C is for COMMAND; vmet waits and cleans up. */
+	/* Like a shell: Ctrl-C is for COMMAND; vmet waits and cleans up.
+	 * SIGTERM and SIGHUP are passed on, so COMMAND ends and the
+	 * filesystem is still unmounted in order. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
+	if (pid > 0) {
+		struct sigaction sa = { .sa_handler = pass_on };
+
+		child_pid = pid;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	if (pid < 0)
 		cmd_error(&c, "fork: %s", strerror(errno));
 	else

@@ -14,6 +14,7 @@
 #    fields, fd links equal to /net/tcp's inodes) and SIGTERM unmounts with
 #    exit 0.
 # 4. `vmet mount --refresh 1` on the live RAM file reads the guest again.
+# 5. SIGTERM to `vmet shell` is passed on to COMMAND.
 # Needs root, /dev/fuse, procps and net-tools, else exit 77.
 set -u
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -146,6 +147,17 @@ if command -v strace >/dev/null; then
 	wait "$MPID" || { echo "FAIL: vmet mount --refresh exited $?"; cat "$TMP/refresh.err"; FAILS=$((FAILS + 1)); }
 	grep -q " $MNT " /proc/mounts && { echo "FAIL: still mounted"; umount -l "$MNT"; FAILS=$((FAILS + 1)); }
 fi
+
+# --- 5. SIGTERM to vmet shell reaches COMMAND; vmet cleans up and exits 128+15.
+"$VMET" shell --quiet --profile "$PROF" "$DUMP" -- sleep 59.7 &
+SHPID=$!
+sleep 1.5
+kill -TERM "$SHPID"
+wait "$SHPID"
+rc=$?
+[ "$rc" = 143 ] || { echo "FAIL: vmet shell after SIGTERM exited $rc, wanted 143"; FAILS=$((FAILS + 1)); }
+pgrep -f "^sleep 59.7$" >/dev/null && { echo "FAIL: COMMAND survived SIGTERM"; FAILS=$((FAILS + 1)); }
+echo "SIGTERM to vmet shell: COMMAND ended, exit $rc"
 
 [ "$FAILS" -eq 0 ] || exit 1
 echo "ok"
