@@ -14,7 +14,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "ps", cmd_ps, "list a Linux guest's processes (like ps -ef)" },
 	{ "netstat", cmd_netstat, "list a Linux guest's sockets and their owners (like netstat -tunap)" },
-	{ "mount", cmd_mount, "serve a Linux guest as a read-only /proc (FUSE); shell: run a command in it" },
+	{ "mount", cmd_mount, "serve a Linux guest as a read-only /proc (FUSE)" },
 	{ "shell", cmd_shell, "run a command with the guest's shadow /proc at /proc (private namespace)" },
 	{ "translate", cmd_translate, "show every table entry behind a virtual or guest-physical address" },
 	{ "guests", cmd_guests, "list the guests a guest hypervisor runs (VMCB/VMCS), checked" },

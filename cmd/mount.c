@@ -351,7 +351,11 @@ static int prepare(int argc, char **argv, bool shell, struct cmd_common *c,
 			*refresh = (unsigned)v;
 			continue;
 		}
-		r = opt == OPT_REFRESH ? 0 : cmd_common_option(c, opt, optarg);
+		if (opt == OPT_REFRESH) {
+			cmd_error(c, "--refresh: for vmet mount only (the shell serves one reading)");
+			return EXIT_USAGE;
+		}
+		r = cmd_common_option(c, opt, optarg);
 		if (r <= 0) {
 			if (r == 0)
 				fprintf(stderr, "Try '%s --help'.\n", c->prog);
