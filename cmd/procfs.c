@@ -339,3 +339,12 @@ void procfs_meminfo(struct procfs_buf *b, const struct procfs_sys *s)
 		      "SwapFree:              0 kB\n",
 		      (unsigned long long)(s->mem_total >> 10));
 }
+
+/*
+ * The guest's CPUs are not read: one CPU, as /stat says, with the lines
+ * procps reads to map CPUs onto cores (it stops without the file).
+ */
+void procfs_cpuinfo(struct procfs_buf *b, const struct procfs_sys *s)
+{
+	procfs_printf(b, "processor\t: 0\nphysical id\t: 0\ncore id\t\t: 0\n\n");
+}

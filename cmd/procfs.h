@@ -63,5 +63,6 @@ void procfs_uptime(struct procfs_buf *b, const struct procfs_sys *s);
 void procfs_loadavg(struct procfs_buf *b, const struct procfs_sys *s);
 void procfs_stat(struct procfs_buf *b, const struct procfs_sys *s);
 void procfs_meminfo(struct procfs_buf *b, const struct procfs_sys *s);
+void procfs_cpuinfo(struct procfs_buf *b, const struct procfs_sys *s);
 
 #endif

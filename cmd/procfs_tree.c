@@ -5,8 +5,8 @@
  *
  *   /  /PID/  /PID/task/  /PID/task/TID/  /PID/fd/  /PID/fd/N  /net/
  *   /PID/{stat,status,comm,cmdline}  /PID/task/TID/{stat,status,comm,cmdline}
- *   /net/{tcp,tcp6,udp,udp6,unix}  /{version,uptime,stat,loadavg,meminfo}
- *   /self/{stat,status} (the reader's, from the host: see procfs_tree.h)
+ *   /net/{tcp,tcp6,udp,udp6,unix}  /{version,uptime,stat,loadavg,meminfo,cpuinfo}
+ *   /self/{stat,status} (the reader's, from the host: see procfs_tree.h), /self/task/
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,8 @@
 
 static const char *const pid_files[] = { "stat", "status", "comm", "cmdline" };
 static const char *const net_files[] = { "tcp", "tcp6", "udp", "udp6", "unix" };
-static const char *const sys_files[] = { "version", "uptime", "stat", "loadavg", "meminfo" };
+static const char *const sys_files[] = { "version", "uptime", "stat", "loadavg", "meminfo",
+					 "cpuinfo" };
 
 static int cmp_lead(const void *a, const void *b, void *arg)
 {
@@ -289,6 +290,10 @@ bool procfs_lookup(const struct procfs_snap *s, const char *path, int32_t reader
 			n->kind = PN_SELF;
 			return true;
 		}
+		if (nc == 2 && len[1] == 4 && !memcmp(comp[1], "task", 4)) {
+			n->kind = PN_SELF_TASK;
+			return true;
+		}
 		if (nc != 2 || (i = name_index(pid_files, 2, comp[1], len[1])) < 0)
 			return false;
 		n->kind = PN_FILE;
@@ -375,6 +380,7 @@ void procfs_render(const struct procfs_snap *s, const struct procfs_node *n,
 	case PF_SYSSTAT: procfs_stat(b, &s->sys); break;
 	case PF_LOADAVG: procfs_loadavg(b, &s->sys); break;
 	case PF_MEMINFO: procfs_meminfo(b, &s->sys); break;
+	case PF_CPUINFO: procfs_cpuinfo(b, &s->sys); break;
 	case PF_SELF_STAT: case PF_SELF_STATUS: break;
 	}
 }
@@ -410,6 +416,7 @@ void procfs_list(const struct procfs_snap *s, const struct procfs_node *n, procf
 			fn(ctx, pid_files[i]);
 		break;
 	case PN_SELF:
+		fn(ctx, "task");
 		fn(ctx, pid_files[0]);
 		fn(ctx, pid_files[1]);
 		break;

@@ -38,6 +38,7 @@ enum procfs_kind {
 	PN_NONE = 0,
 	PN_ROOT, PN_PID, PN_TASKDIR, PN_TID, PN_FDDIR, PN_NETDIR,	/* directories */
 	PN_SELF,	/* the reader's own directory: not the guest's (see below) */
+	PN_SELF_TASK,	/* /self/task, empty: procps probes it to learn that task/ exists */
 	PN_FDLINK,							/* symlink */
 	PN_FILE,
 };
@@ -45,7 +46,7 @@ enum procfs_kind {
 enum procfs_file {
 	PF_STAT, PF_STATUS, PF_COMM, PF_CMDLINE,
 	PF_NET_TCP, PF_NET_TCP6, PF_NET_UDP, PF_NET_UDP6, PF_NET_UNIX,
-	PF_VERSION, PF_UPTIME, PF_SYSSTAT, PF_LOADAVG, PF_MEMINFO,
+	PF_VERSION, PF_UPTIME, PF_SYSSTAT, PF_LOADAVG, PF_MEMINFO, PF_CPUINFO,
 	/*
 	 * /self/stat and /self/status describe the reader, which is a host
 	 * process, not a guest one: procps reads them about itself and stops

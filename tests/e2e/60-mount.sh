@@ -6,6 +6,7 @@
 #    list the guest's processes: PID, PPID, effective UID, comm and command
 #    line equal truth-ps.txt's.  ps shows a kernel thread's empty command
 #    line as [comm] and a zombie's with " <defunct>": both are mapped back.
+#    ps -eL lists truth-threads.txt's threads; ps aux and ps -ef run through.
 # 2. `netstat -tunap` and `netstat -tunape` (net-tools) through the same
 #    namespace must list truth-netstat.txt's sockets: protocol, local and
 #    remote address:port, state, owning PID, and (with -e) the inode that
@@ -43,6 +44,14 @@ tail -n +2 "$TMP/ps.out" | while read -r pid ppid uid comm args; do
 	printf '%s %s %s %s|%s\n' "$pid" "$ppid" "$uid" "$comm" "$args"
 done | LC_ALL=C sort -n >"$TMP/mine-ps.txt"
 compare "$TMP/truth-ps.txt" "$TMP/mine-ps.txt" "procps ps -eo pid,ppid,uid,comm,args in vmet shell"
+
+# Threads (task/TID/): ps -eL against truth-threads.txt (TID PID COMM).
+expect_exit 0 "$VMET" shell --profile "$PROF" "$DUMP" -- ps -eLo lwp=,pid=,comm=
+awk '{ print $1, $2, $3 }' "$OUT" | LC_ALL=C sort -n >"$TMP/mine-thr.txt"
+LC_ALL=C sort -n "$TRUTH_THREADS" >"$TMP/truth-thr.txt"
+compare "$TMP/truth-thr.txt" "$TMP/mine-thr.txt" "procps ps -eLo lwp,pid,comm in vmet shell"
+# The BSD and SysV forms need the system files (boot time, CPUs): they must run through.
+expect_exit 0 "$VMET" shell --profile "$PROF" "$DUMP" -- sh -c 'ps aux >/dev/null && ps -ef >/dev/null'
 
 # --- 2. netstat ----------------------------------------------------------
 # netstat's lines to truth-netstat.txt's form: PROTO LOCAL REMOTE STATE [INODE] PID.

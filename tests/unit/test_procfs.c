@@ -312,6 +312,8 @@ static void test_lookup(void **state)
 	assert_true(procfs_lookup(&s, "/net/tcp6", 4000, &n) && n.file == PF_NET_TCP6);
 	assert_true(procfs_lookup(&s, "/meminfo", 4000, &n) && n.file == PF_MEMINFO);
 	assert_true(procfs_lookup(&s, "/self/status", 4000, &n) && n.file == PF_SELF_STATUS);
+	assert_true(procfs_lookup(&s, "/self/task", 4000, &n) && n.kind == PN_SELF_TASK);
+	assert_true(procfs_lookup(&s, "/cpuinfo", 4000, &n) && n.file == PF_CPUINFO);
 	/* the reader's own PID is /self unless a guest process has it */
 	assert_true(procfs_lookup(&s, "/4000/stat", 4000, &n) && n.file == PF_SELF_STAT);
 	assert_true(procfs_lookup(&s, "/9/stat", 9, &n) && n.file == PF_STAT && n.task == &t[3]);
@@ -325,7 +327,7 @@ static void test_lookup(void **state)
 	assert_false(procfs_lookup(&s, "/1/2/3/4/5/6", 4000, &n));
 	assert_true(procfs_lookup(&s, "/", 0, &n));
 	procfs_list(&s, &n, collect, list);
-	assert_string_equal(list, "version uptime stat loadavg meminfo net 1 9 50 ");
+	assert_string_equal(list, "version uptime stat loadavg meminfo cpuinfo net 1 9 50 ");
 	list[0] = '\0';
 	assert_true(procfs_lookup(&s, "/50/task", 0, &n));
 	procfs_list(&s, &n, collect, list);
