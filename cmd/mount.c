@@ -437,9 +437,26 @@ static void pass_on(int sig)
 		kill((pid_t)child_pid, sig);
 }
 
+/*
+ * The filesystem thread is started before /proc is covered and waits for
+ * the mount: a thread born afterwards may have its runtime read /proc/self
+ * (ASan reads /proc/self/maps at thread start), which would be a request
+ * to the very filesystem it is meant to serve: a deadlock.
+ */
+struct loop_start {
+	int fd;			/* read end: 1 = serve, 0 = give up */
+	struct fuse *f;
+};
+
 static void *loop_thread(void *arg)
 {
-	fuse_loop(arg);
+	struct loop_start *ls = arg;
+	char go = 0;
+
+	while (read(ls->fd, &go, 1) < 0 && errno == EINTR)
+		;
+	if (go == 1)
+		fuse_loop(ls->f);
 	return NULL;
 }
 
@@ -449,9 +466,10 @@ int cmd_shell(int argc, char **argv)
 	struct procfs_snap s;
 	struct served sv = { .snap = &s, .c = &c };
 	struct fuse *f;
+	struct loop_start ls;
 	pthread_t th;
 	pid_t pid;
-	int first, rc, wst = 0, status;
+	int first, rc, wst = 0, status, gate[2];
 	const char *sh = getenv("SHELL");
 	char *defcmd[] = { (char *)(sh && *sh ? sh : "/bin/sh"), NULL };
 	char **cmd;
@@ -471,20 +489,22 @@ int cmd_shell(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	f = fs_new(&sv);
-	if (!f || fuse_mount(f, "/proc")) {
-		cmd_error(&c, "cannot mount the shadow /proc (FUSE: /dev/fuse?)");
+	if (!f || pipe(gate) || (ls.f = f, ls.fd = gate[0], pthread_create(&th, NULL, loop_thread, &ls))) {
+		cmd_error(&c, "cannot start the filesystem thread");
 		if (f)
 			fuse_destroy(f);
 		procfs_snap_free(&s);
 		return EXIT_USAGE;
 	}
-	if (pthread_create(&th, NULL, loop_thread, f)) {
-		cmd_error(&c, "cannot start the filesystem thread");
-		fuse_unmount(f);
+	if (fuse_mount(f, "/proc")) {
+		cmd_error(&c, "cannot mount the shadow /proc (FUSE: /dev/fuse?)");
+		(void)!write(gate[1], "", 1);
+		pthread_join(th, NULL);
 		fuse_destroy(f);
 		procfs_snap_free(&s);
 		return EXIT_USAGE;
 	}
+	(void)!write(gate[1], "\1", 1);
 	pid = fork();
 	if (pid == 0) {
 		execvp(cmd[0], cmd);
@@ -515,6 +535,8 @@ int cmd_shell(int argc, char **argv)
 	pthread_join(th, NULL);
 	fuse_unmount(f);
 	fuse_destroy(f);
+	close(gate[0]);
+	close(gate[1]);
 	while (sv.open)	/* releases the kernel never sent (unmounted first) */
 		close_file(&sv, sv.open);
 	status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
