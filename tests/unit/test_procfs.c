@@ -205,7 +205,9 @@ static void check_net(enum procfs_net which, const char *real_path, int fields)
 		assert_true(b.n > hl);
 		assert_memory_equal(b.p, real, hl);	/* the header, byte for byte */
 		row = real + hl;
-		if (*row)	/* this machine has sockets: same field count */
+		/* This machine's own first socket has the same field count; an
+		 * unbound UNIX socket has no path column, so one fewer there. */
+		if (*row && !(which == PROCFS_UNIX && count_fields(row) == fields - 1))
 			assert_int_equal(count_fields(row), fields);
 	}
 	row = strchr(b.p, '\n') + 1;
