@@ -8,7 +8,7 @@
  *
  * The tree and the file formats live in procfs_tree.c and procfs.c; this
  * file is only the FUSE glue and the two commands.  The FUSE loop is
- * single-threaded and the reading never changes while mounted, so the
+ * single-threaded (in both commands) and the reading never changes while mounted, so the
  * callbacks share it without locks.
  */
 #define FUSE_USE_VERSION 31
@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -267,7 +266,8 @@ static void help(bool shell)
 		       "where the shadow proc filesystem of the Linux guest in SOURCE (see\n"
 		       "vmet-mount(1)) stands at /proc, so that unmodified tools (ps, netstat)\n"
 		       "show the guest.  Needs root (CAP_SYS_ADMIN) and /dev/fuse.  The host's\n"
-		       "mounts are not changed.\n");
+		       "mounts are not changed; vmet serves from outside that namespace and\n"
+		       "stops when COMMAND ends.\n");
 	else
 		printf("Usage: vmet mount [OPTIONS] SOURCE MOUNTPOINT\n"
 		       "\n"
@@ -276,12 +276,12 @@ static void help(bool shell)
 		       "status, comm, cmdline, task/TID/ and fd/ (socket links), /net/tcp, tcp6,\n"
 		       "udp, udp6, unix, and minimal version, uptime, stat, loadavg, meminfo,\n"
 		       "cpuinfo.\n"
-		       "Stays in the foreground; SIGINT or SIGTERM unmounts.\n"
-		       "\n"
-		       "Options:\n"
-		       "  --refresh SECONDS  re-read the guest when the reading is older than this\n"
-		       "                     (checked at each access; default: one reading)\n");
+		       "Stays in the foreground; SIGINT or SIGTERM unmounts.\n");
 	printf("\n"
+	       "Options:\n"
+	       "  --refresh SECONDS  re-read the guest when the reading is older than this\n"
+	       "                     (checked at each access; default: one reading)\n"
+	       "\n"
 	       "Kernel options:\n"
 	       "  --profile FILE     use this profile (else the one whose banner fits, else\n"
 	       "                     one read from the kernel's BTF; 'auto': that directly)\n"
@@ -344,17 +344,13 @@ static int prepare(int argc, char **argv, bool shell, struct cmd_common *c,
 			help(shell);
 			return -2;
 		}
-		if (opt == OPT_REFRESH && !shell) {
+		if (opt == OPT_REFRESH) {
 			if (!cmd_parse_u64(optarg, &v) || v < 1 || v > 86400) {
 				cmd_error(c, "--refresh: '%s' must be 1..86400 seconds", optarg);
 				return EXIT_USAGE;
 			}
 			*refresh = (unsigned)v;
 			continue;
-		}
-		if (opt == OPT_REFRESH) {
-			cmd_error(c, "--refresh: for vmet mount only (the shell serves one reading)");
-			return EXIT_USAGE;
 		}
 		r = cmd_common_option(c, opt, optarg);
 		if (r <= 0) {
@@ -430,6 +426,7 @@ int cmd_mount(int argc, char **argv)
 }
 
 static volatile sig_atomic_t child_pid;
+static struct fuse *shell_fuse;
 
 static void pass_on(int sig)
 {
@@ -437,86 +434,119 @@ static void pass_on(int sig)
 		kill((pid_t)child_pid, sig);
 }
 
-/*
- * The filesystem thread is started before /proc is covered and waits for
- * the mount: a thread born afterwards may have its runtime read /proc/self
- * (ASan reads /proc/self/maps at thread start), which would be a request
- * to the very filesystem it is meant to serve: a deadlock.
- */
-struct loop_start {
-	int fd;			/* read end: 1 = serve, 0 = give up */
-	struct fuse *f;
-};
-
-static void *loop_thread(void *arg)
+/* COMMAND is gone: stop serving (its namespace, and the mount, go with it). */
+static void child_done(int sig)
 {
-	struct loop_start *ls = arg;
-	char go = 0;
-
-	while (read(ls->fd, &go, 1) < 0 && errno == EINTR)
-		;
-	if (go == 1)
-		fuse_loop(ls->f);
-	return NULL;
+	(void)sig;
+	if (shell_fuse)
+		fuse_exit(shell_fuse);
 }
 
+/*
+ * The child's half of `vmet shell`: a private mount namespace, the FUSE
+ * connection FD mounted over /proc there, then COMMAND.  Only system calls
+ * between fork and exec.  A failure is written to REPORT (close-on-exec,
+ * so the parent reads EOF once COMMAND is running) as the step and errno.
+ */
+static void shell_child(int fd, int report, char **cmd)
+{
+	char opts[128];
+	struct { int step, err; } r = { 0, 0 };
+
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40555,user_id=0,group_id=0,allow_other", fd);
+	if (unshare(CLONE_NEWNS))
+		r.step = 1;
+	else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		r.step = 2;
+	else if (mount("vmet", "/proc", "fuse.vmet", MS_RDONLY | MS_NOSUID | MS_NODEV, opts))
+		r.step = 3;
+	else {
+		close(fd);
+		execvp(cmd[0], cmd);
+		r.step = 4;
+	}
+	r.err = errno;
+	(void)!write(report, &r, sizeof(r));
+	_exit(r.step == 4 ? 127 : EXIT_USAGE);
+}
+
+/*
+ * The filesystem is served by this process, whose own /proc stays the
+ * host's: only COMMAND's namespace has the shadow over /proc.  (Serving
+ * from inside that namespace would make any read of /proc/self by vmet
+ * itself, or by its runtime, a request to the filesystem it is serving:
+ * a deadlock.)  libfuse takes an already-open /dev/fuse as "/dev/fd/N"
+ * and leaves the mount to the caller; here the caller is the child.
+ */
 int cmd_shell(int argc, char **argv)
 {
+	static const char *step[] = { "", "unshare(CLONE_NEWNS)", "making / private",
+				      "mounting the shadow /proc (FUSE)", "exec" };
 	struct cmd_common c;
 	struct procfs_snap s;
 	struct served sv = { .snap = &s, .c = &c };
-	struct fuse *f;
-	struct loop_start ls;
-	pthread_t th;
+	struct fuse *f = NULL;
 	pid_t pid;
-	int first, rc, wst = 0, status, gate[2];
+	int first, rc, wst = 0, status, fd, rep[2] = { -1, -1 };
+	struct { int step, err; } r = { 0, 0 };
+	char fdpath[32];
 	const char *sh = getenv("SHELL");
 	char *defcmd[] = { (char *)(sh && *sh ? sh : "/bin/sh"), NULL };
 	char **cmd;
+	ssize_t got;
 
-	/* One reading: re-opening the source could need the host's /proc. */
 	rc = prepare(argc, argv, true, &c, &s, &first, &sv.refresh);
 	if (rc)
 		return rc == -2 ? EXIT_OK : rc;
 	if (first < argc && !strcmp(argv[first], "--"))
 		first++;
 	cmd = first < argc ? argv + first : defcmd;
-	/* The namespace first: the mount must never reach the host's /proc. */
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		cmd_error(&c, "cannot make a private mount namespace: %s (needs root)",
-			  strerror(errno));
-		procfs_snap_free(&s);
-		return EXIT_USAGE;
+	clock_gettime(CLOCK_MONOTONIC, &sv.taken);
+	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || pipe2(rep, O_CLOEXEC)) {
+		cmd_error(&c, "cannot open %s: %s", fd < 0 ? "/dev/fuse" : "a pipe", strerror(errno));
+		goto fail;
 	}
+	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fd);
 	f = fs_new(&sv);
-	if (!f || pipe(gate) || (ls.f = f, ls.fd = gate[0], pthread_create(&th, NULL, loop_thread, &ls))) {
-		cmd_error(&c, "cannot start the filesystem thread");
-		if (f)
-			fuse_destroy(f);
-		procfs_snap_free(&s);
-		return EXIT_USAGE;
+	if (!f || fuse_mount(f, fdpath)) {
+		cmd_error(&c, "cannot set up the FUSE session");
+		goto fail;
 	}
-	if (fuse_mount(f, "/proc")) {
-		cmd_error(&c, "cannot mount the shadow /proc (FUSE: /dev/fuse?)");
-		(void)!write(gate[1], "", 1);
-		pthread_join(th, NULL);
-		fuse_destroy(f);
-		procfs_snap_free(&s);
-		return EXIT_USAGE;
+	shell_fuse = f;
+	/* Before fork: a COMMAND that ends at once must still stop the loop. */
+	{
+		struct sigaction sa = { .sa_handler = child_done };	/* no SA_RESTART */
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGCHLD, &sa, NULL);
 	}
-	(void)!write(gate[1], "\1", 1);
 	pid = fork();
-	if (pid == 0) {
-		execvp(cmd[0], cmd);
-		fprintf(stderr, "vmet shell: %s: %s\n", cmd[0], strerror(errno));
-		_exit(127);
+	if (pid == 0)
+		shell_child(fd, rep[1], cmd);
+	if (pid < 0) {
+		cmd_error(&c, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	close(rep[1]);
+	rep[1] = -1;
+	while ((got = read(rep[0], &r, sizeof(r))) < 0 && errno == EINTR)
+		;
+	if (got == (ssize_t)sizeof(r)) {
+		cmd_error(&c, "%s%s%s: %s%s", step[r.step > 0 && r.step < 5 ? r.step : 0],
+			  r.step == 4 ? " " : "", r.step == 4 ? cmd[0] : "", strerror(r.err),
+			  r.step < 4 ? " (needs root and /dev/fuse)" : "");
+		while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+			;
+		rc = r.step == 4 ? 127 : EXIT_USAGE;
+		goto out;
 	}
 	/* Like a shell: Ctrl-C is for COMMAND; vmet waits and cleans up.
-	 * SIGTERM and SIGHUP are passed on, so COMMAND ends and the
-	 * filesystem is still unmounted in order. */
+	 * SIGTERM and SIGHUP are passed on, so COMMAND ends and the loop
+	 * stops when it does. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
-	if (pid > 0) {
+	{
 		struct sigaction sa = { .sa_handler = pass_on };
 
 		child_pid = pid;
@@ -524,24 +554,30 @@ int cmd_shell(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
 	}
-	if (pid < 0)
-		cmd_error(&c, "fork: %s", strerror(errno));
-	else
+	if (waitpid(pid, &wst, WNOHANG) == 0) {
+		fuse_loop(f);
 		while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 			;
-	/* Detaching the mount ends the connection: the loop's read fails, it returns. */
-	fuse_exit(f);
-	umount2("/proc", MNT_DETACH);
-	pthread_join(th, NULL);
-	fuse_unmount(f);
-	fuse_destroy(f);
-	close(gate[0]);
-	close(gate[1]);
-	while (sv.open)	/* releases the kernel never sent (unmounted first) */
-		close_file(&sv, sv.open);
+	}
 	status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
 	if (status == 0 && s.incomplete)
 		status = EXIT_INCOMPLETE;
+	rc = status;
+	goto out;
+fail:
+	rc = EXIT_USAGE;
+	if (!f && fd >= 0)
+		close(fd);
+out:
+	shell_fuse = NULL;
+	if (f)
+		fuse_destroy(f);	/* closes the connection: late users get ENOTCONN */
+	if (rep[0] >= 0)
+		close(rep[0]);
+	if (rep[1] >= 0)
+		close(rep[1]);
+	while (sv.open)	/* releases the kernel never sent */
+		close_file(&sv, sv.open);
 	procfs_snap_free(&s);
-	return pid < 0 ? EXIT_USAGE : status;
+	return rc;
 }

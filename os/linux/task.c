@@ -192,8 +192,13 @@ static int group_threads(struct linux_kernel *k, size_t at, unsigned flags,
 			continue;
 		}
 		/* Threads share the leader's mm: ps -T shows the same line. */
+		/* memcpy, not strdup: a cmdline kept with its NUL separators
+		 * would be cut at the first argument. */
 		if (out->t[at].cmdline) {
-			t.cmdline = strdup(out->t[at].cmdline);
+			t.cmdline = malloc(out->t[at].cmdline_len + 1);
+			if (!t.cmdline)
+				return VMET_ENOMEM;
+			memcpy(t.cmdline, out->t[at].cmdline, out->t[at].cmdline_len + 1);
 			t.cmdline_len = out->t[at].cmdline_len;
 			t.cmdline_truncated = out->t[at].cmdline_truncated;
 		}

@@ -18,13 +18,6 @@
 # 5. SIGTERM to `vmet shell` is passed on to COMMAND.
 # Needs root, /dev/fuse, procps and net-tools, else exit 77.
 set -u
-# KNOWN BUG (issue 7, open): under ASan the FUSE serving thread reports a
-# heap-buffer-overflow in vmet shell.  The sanitizer run says so loudly and
-# does not run this test until it is fixed; the plain run tests it fully.
-case ${VMET:-} in *build-asan*)
-	echo "NOT RUN under ASan: known heap-buffer-overflow in the FUSE thread of vmet shell (issue 7)"
-	exit 0 ;;
-esac
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VMET_LINUX_GUEST_LIB=1
 # shellcheck source=40-linux-ps.sh
