@@ -234,6 +234,29 @@ out:
 	return rc;
 }
 
+/*
+ * The bounds of --max-*: the kernel's caps, and a fresh read budget, so
+ * that what finding the kernel read (a banner scan reads all of memory)
+ * does not count against the listing.
+ */
+static void linux_session_limits(const struct cmd_common *c, struct linux_session *s)
+{
+	const struct cmd_limits *m = &c->max;
+
+	if (m->tasks)
+		s->k->max_tasks = (size_t)m->tasks;
+	if (m->threads)
+		s->k->max_threads = (size_t)m->threads;
+	if (m->cmdline)
+		s->k->max_cmdline = (size_t)m->cmdline;
+	if (m->fds)
+		s->k->max_fds = (size_t)m->fds;
+	if (m->sockets)
+		s->k->max_sockets = (size_t)m->sockets;
+	s->src->bytes_read = 0;
+	s->src->read_budget = m->read ? m->read : CMD_DEFAULT_MAX_READ;
+}
+
 int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vmet_err *err)
 {
 	struct stack_spec spec, lspec;
@@ -343,6 +366,7 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 	}
 	if (rc)
 		goto fail;
+	linux_session_limits(c, s);
 	return 0;
 fail:
 	linux_session_close(s);

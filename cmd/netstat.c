@@ -40,15 +40,11 @@ static void help(void)
 	       "  -x, --unix         UNIX sockets (with -t/-u: as well)\n"
 	       "  -l, --listening    only listening sockets\n"
 	       "      --no-hash      only what the fd tables show (skip the hash tables)\n"
-	       "Kernel options:\n"
-	       "  --profile FILE     use this profile (else the one whose banner fits, else\n"
-	       "                     one read from the kernel's BTF; 'auto': that directly)\n"
-	       "  --profile-dir DIR  look for profiles in DIR first (repeatable)\n"
-	       "%s"
+	       "%s%s"
 	       "\n"
 	       "Exit status: 0 complete, 1 something could not be read (listed on stderr;\n"
 	       "the rest is still printed), 2 usage error or no kernel found.\n",
-	       cmd_common_help);
+	       cmd_linux_help, cmd_common_help);
 }
 
 static const char *proto_name(const struct linux_sock *s)
@@ -253,6 +249,7 @@ int cmd_netstat(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CMD_COMMON_LONGOPTS,
+		CMD_LIMIT_LONGOPTS,
 		{ "tcp", no_argument, 0, 't' },
 		{ "udp", no_argument, 0, 'u' },
 		{ "unix", no_argument, 0, 'x' },

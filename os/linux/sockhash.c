@@ -54,8 +54,8 @@ static void add_sock(struct linux_kernel *k, struct sockset *set, uint64_t sk, b
 
 	s = sockset_get(set, sk, &created);
 	if (!s) {
-		linux_report_add(rep, "too many sockets (more than %u) or out of memory",
-				 LINUX_MAX_SOCKETS);
+		linux_report_add(rep, "too many sockets (more than %zu: --max-sockets) or out of memory",
+				 set->max);
 		set->l->incomplete = true;
 		return;
 	}

@@ -13,9 +13,10 @@ struct sockset {
 	struct linux_sock_list *l;
 	size_t *idx;		/* open addressing: index+1 into l->s, 0 empty */
 	unsigned bits;
+	size_t max;		/* sockets kept at most (k->max_sockets) */
 };
 
-int sockset_init(struct sockset *set, struct linux_sock_list *l);
+int sockset_init(struct sockset *set, struct linux_sock_list *l, size_t max);
 void sockset_free(struct sockset *set);
 /* The entry for sk, created zeroed (with sk set) when new; NULL when full. */
 struct linux_sock *sockset_get(struct sockset *set, uint64_t sk, bool *created);
