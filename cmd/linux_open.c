@@ -265,6 +265,9 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	s->rep = calloc(1, sizeof(*s->rep));
+	if (!s->rep)
+		return vmet_errf(err, VMET_ENOMEM, "out of memory");
 	/* A given profile that does not load is the user's error: say so first. */
 	if (c->profile && strcmp(c->profile, "auto")) {
 		rc = profile_load(c->profile, &s->prof, err);
@@ -373,6 +376,23 @@ fail:
 	return rc;
 }
 
+int linux_session_start(struct cmd_common *c, int argc, char **argv, int optind,
+			struct linux_session *s)
+{
+	struct vmet_err err = { 0 };
+
+	if (argc - optind != 1) {
+		cmd_error(c, "need exactly one SOURCE (see --help)");
+		return EXIT_USAGE;
+	}
+	c->source = argv[optind];
+	if (linux_session_open(c, s, &err)) {
+		cmd_error(c, "%s", err.msg);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
 void linux_session_close(struct linux_session *s)
 {
 	linux_kernel_close(s->k);
@@ -381,5 +401,6 @@ void linux_session_close(struct linux_session *s)
 	if (s->src)
 		phys_close(s->src);
 	free(s->profile_path);
+	free(s->rep);
 	memset(s, 0, sizeof(*s));
 }

@@ -294,21 +294,9 @@ int cmd_netstat(int argc, char **argv)
 	}
 	if (!no.tcp && !no.udp && !no.unx)
 		no.tcp = no.udp = true;
-	if (argc - optind != 1) {
-		cmd_error(&c, "need exactly one SOURCE (see --help)");
+	if (linux_session_start(&c, argc, argv, optind, &s))
 		return EXIT_USAGE;
-	}
-	c.source = argv[optind];
-	if (linux_session_open(&c, &s, &err)) {
-		cmd_error(&c, "%s", err.msg);
-		return EXIT_USAGE;
-	}
-	rep = calloc(1, sizeof(*rep));
-	if (!rep) {
-		linux_session_close(&s);
-		cmd_error(&c, "out of memory");
-		return EXIT_USAGE;
-	}
+	rep = s.rep;
 	if (no.unx)
 		flags |= LINUX_SOCKS_UNIX;
 	if (no.no_hash)
@@ -318,7 +306,6 @@ int cmd_netstat(int argc, char **argv)
 		cmd_error(&c, "%s", err.msg);
 		linux_report_print(&c, rep);
 		linux_task_list_free(&tl);
-		free(rep);
 		linux_session_close(&s);
 		return EXIT_INCOMPLETE;
 	}
@@ -349,7 +336,6 @@ int cmd_netstat(int argc, char **argv)
 		cmd_error(&c, "listing incomplete: %u problem(s)", rep->n);
 	linux_sock_list_free(&sl);
 	linux_task_list_free(&tl);
-	free(rep);
 	linux_session_close(&s);
 	return status;
 }

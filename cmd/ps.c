@@ -330,26 +330,13 @@ int cmd_ps(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1) {
-		cmd_error(&c, "need exactly one SOURCE (see --help)");
+	if (linux_session_start(&c, argc, argv, optind, &s))
 		return EXIT_USAGE;
-	}
-	c.source = argv[optind];
-	if (linux_session_open(&c, &s, &err)) {
-		cmd_error(&c, "%s", err.msg);
-		return EXIT_USAGE;
-	}
-	rep = calloc(1, sizeof(*rep));
-	if (!rep) {
-		linux_session_close(&s);
-		cmd_error(&c, "out of memory");
-		return EXIT_USAGE;
-	}
+	rep = s.rep;
 	flags = (po.threads ? LINUX_TASKS_THREADS : 0) | (po.cmdline ? LINUX_TASKS_CMDLINE : 0);
 	if (linux_tasks(s.k, flags, &tl, rep, &err)) {
 		cmd_error(&c, "%s", err.msg);
 		linux_report_print(&c, rep);
-		free(rep);
 		linux_session_close(&s);
 		return EXIT_INCOMPLETE;
 	}
@@ -391,7 +378,6 @@ int cmd_ps(int argc, char **argv)
 	if ((tl.incomplete || rep->n) && !c.quiet)
 		cmd_error(&c, "listing incomplete: %u problem(s)", rep->n);
 	linux_task_list_free(&tl);
-	free(rep);
 	linux_session_close(&s);
 	return status;
 }

@@ -70,7 +70,7 @@ static int rehash(struct sockset *set)
 	return 0;
 }
 
-struct linux_sock *sockset_get(struct sockset *set, uint64_t sk, bool *created)
+static struct linux_sock *sockset_slot(struct sockset *set, uint64_t sk, bool *created)
 {
 	size_t mask = ((size_t)1 << set->bits) - 1, h = hash64(sk) & mask;
 	struct linux_sock_list *l = set->l;
@@ -100,6 +100,22 @@ struct linux_sock *sockset_get(struct sockset *set, uint64_t sk, bool *created)
 	if (l->n * 2 > mask && rehash(set))
 		return NULL;
 	return &l->s[l->n - 1];
+}
+
+struct linux_sock *sockset_get(struct sockset *set, uint64_t sk, bool *created,
+			       struct linux_report *rep)
+{
+	struct linux_sock *s = sockset_slot(set, sk, created);
+
+	if (!s) {
+		/* Said once: every later socket would say it again. */
+		if (!set->full)
+			linux_report_add(rep, "too many sockets (more than %zu: --max-sockets) "
+					 "or out of memory", set->max);
+		set->full = true;
+		set->l->incomplete = true;
+	}
+	return s;
 }
 
 /* --- unix socket names ------------------------------------------------- */
@@ -186,13 +202,9 @@ static void one_socket_file(struct linux_kernel *k, const struct linux_task *t, 
 	}
 	if (!sk)
 		return;		/* being released */
-	s = sockset_get(set, sk, &created);
-	if (!s) {
-		linux_report_add(rep, "too many sockets (more than %zu: --max-sockets) or out of memory",
-				 set->max);
-		set->l->incomplete = true;
+	s = sockset_get(set, sk, &created, rep);
+	if (!s)
 		return;
-	}
 	if (created) {
 		if (linux_sock_read_inet(k, sk, true, &tmp, &err)) {
 			linux_report_err(rep, &err, "PID %d fd %d: sock 0x%" PRIx64, t->tgid, fd, sk);
