@@ -272,7 +272,7 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 	if (c->profile && strcmp(c->profile, "auto")) {
 		rc = profile_load(c->profile, &s->prof, err);
 		if (rc)
-			return rc;
+			goto fail;
 		s->profile_path = strdup(c->profile);
 	}
 	rc = cmd_open_source(c, &s->src, err);
