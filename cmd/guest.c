@@ -214,7 +214,8 @@ int cmd_guest_spec(struct cmd_common *c, struct phys_source *src, struct stack_s
 				 "supported yet", c->guest);
 	if (c->s2_type != STAGE2_NONE)
 		return vmet_errf(err, VMET_EINVAL, "--guest and --eptp/--ncr3 both name a stage 2: give one");
-	rc = guests_discover(src, &gl, show ? progress : NULL, NULL, err);
+	rc = guests_discover_cached(src, c->source, c->rescan ? GUESTS_CACHE_REFRESH : GUESTS_CACHE_USE,
+				    &gl, NULL, show ? progress : NULL, NULL, err);
 	if (rc)
 		return vmet_err_prefix(err, rc, "--guest %s", c->guest);
 	if (path[0] > gl.n) {

@@ -119,7 +119,9 @@ int cmd_guests(int argc, char **argv)
 		cmd_error(&c, "%s", err.msg);
 		return EXIT_USAGE;
 	}
-	if (guests_discover(src, &gl, !c.quiet && isatty(2) ? progress : NULL, NULL, &err)) {
+	/* Listing always scans; the locations found are cached for --guest. */
+	if (guests_discover_cached(src, c.source, GUESTS_CACHE_REFRESH, &gl, NULL,
+				   !c.quiet && isatty(2) ? progress : NULL, NULL, &err)) {
 		cmd_error(&c, "%s", err.msg);
 		phys_close(src);
 		return EXIT_USAGE;

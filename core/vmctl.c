@@ -2,6 +2,7 @@
 #include "core/vmctl.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,19 @@ const char *vmctl_kind_name(enum vmctl_kind k)
 	case VMCTL_XEN_VVMCS: return "xen-vvmcs";
 	}
 	return "?";
+}
+
+bool vmctl_check_kind(enum vmctl_kind kind, const uint8_t page[4096], uint64_t pa,
+		      struct vmctl *out, char *why, size_t whylen)
+{
+	switch (kind) {
+	case VMCTL_VMCB: return vmcb_check(page, pa, out, why, whylen);
+	case VMCTL_VMCS12: return vmcs12_check(page, pa, out, why, whylen);
+	case VMCTL_XEN_VVMCS: return xen_vvmcs_check(page, pa, out, why, whylen);
+	}
+	if (why && whylen)
+		snprintf(why, whylen, "unknown structure kind %d", (int)kind);
+	return false;
 }
 
 /* Cheap pre-filter on the first bytes, so most pages are never copied:

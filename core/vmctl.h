@@ -46,6 +46,10 @@ bool vmcs12_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 bool xen_vvmcs_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 		     char *why, size_t whylen);
 
+/* The checker for `kind` (re-checking a structure found before). */
+bool vmctl_check_kind(enum vmctl_kind kind, const uint8_t page[4096], uint64_t pa,
+		      struct vmctl *out, char *why, size_t whylen);
+
 typedef void (*scan_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
 /*

@@ -26,6 +26,7 @@ for tool in qemu-system-x86_64 jq; do
 done
 [ -x "$NB/boot.sh" ] && [ -x "$NB/capture.sh" ] || skip "tests/guest/nested scripts missing"
 export VMET_STATE_DIR=$TMP/state
+export VMET_CACHE_DIR=$TMP/cache	# guest-discovery cache: not the user's
 NAME=e2e-nested-$$
 trap '"$NB/stop.sh" "$NAME" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 # The bed itself failing (it is slow and load-sensitive under TCG) is not a
