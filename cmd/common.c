@@ -20,6 +20,8 @@ const char cmd_common_help[] =
 	"                     guest hypervisor's VMCB/VMCS for --guest\n"
 	"  --guest N          work inside guest N of the guest hypervisor whose memory\n"
 	"                     SOURCE holds (see vmet guests): its EPT/NPT is stage 2\n"
+	"  --guest N/M        inside guest M of guest N (found in N's memory; up to 4\n"
+	"                     levels, see vmet guests --depth)\n"
 	"  --rescan           --guest: scan SOURCE again instead of re-checking the\n"
 	"                     locations cached by the last scan\n"
 	"Translation options (override what the source records):\n"
