@@ -14,7 +14,20 @@
 # steady-state cost of the two-stage walk.
 #
 # The paper's third position, listing L2 from inside L1 (a "guest management
-# VM"), would need vmet inside L1's initramfs; it is not measured here.
+# VM" reading L1's own memory), is not measured, for three reasons:
+#  - no source inside L1: Debian's kernel has STRICT_DEVMEM, so /dev/mem
+#    refuses RAM; /proc/kcore is an ELF core vmet cannot read as physical
+#    memory (its kernel-text segment overlaps the RAM segments and its
+#    vmalloc/vmemmap segments have p_paddr -1, which vmet's ELF reader
+#    rejects as wrapping); and a dump of L1 taken inside L1 cannot be held
+#    there (L1 has 2 GiB of RAM, the dump is 2 GiB).
+#  - vmet is not in L1's initramfs (with its libdw/libelf/libcrypto/fuse3).
+#  - the figure would measure QEMU's TCG, not the position: L1's CPU is
+#    emulated, so anything run inside L1 is many times slower than at L0
+#    whatever it does.  Only a ratio of ratios (in L1: two-stage L2 list /
+#    one-stage L1 list, against the same ratio at L0) would say something,
+#    and on hardware-assisted nesting (KVM on KVM) the absolute figure would.
+# See docs/testbed-nested.md, "What is not measured".
 #
 # Needs the nested bed (tests/guest/nested) and the flat bed; boots what is
 # missing (about 1 minute under TCG) and stops what it booted.
