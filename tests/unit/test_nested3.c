@@ -167,6 +167,38 @@ static void test_stage2_ranges(void **state)
 	phys_close(im.src);
 }
 
+/* EPT: present is any of R/W/X; large pages at levels 2 and 3. */
+static void test_stage2_ranges_ept(void **state)
+{
+	struct phys_source *src = mem_source_new(MEM);
+	struct page_alloc al = { .src = src, .next = 0x3000000, .end = 0x3100000 };
+	struct aspace *phys = aspace_phys_new(src), *e;
+	uint64_t root = pa_page(&al);
+	struct phys_range *r;
+	size_t n;
+
+	(void)state;
+	/* [0, 4 MiB) in 2 MiB pages, a hole, [8 MiB, 8 MiB + 64 KiB) in 4 KiB
+	 * pages, execute-only included; a 2 MiB page past the end of memory */
+	for (uint64_t o = 0; o < (4 << 20); o += 2 << 20)
+		map_ept(src, &al, root, 4, o, 0x1000000 + o, 2 << 20, 7);
+	for (uint64_t o = 0; o < 0x10000; o += 4096)
+		map_ept(src, &al, root, 4, (8 << 20) + o, 0x1800000 + o, 4096, o ? 7 : 4);
+	map_ept(src, &al, root, 4, 1ull << 32, MEM, 2 << 20, 7);
+	e = aspace_ept_new(phys, root | 6 | (3 << 3), NULL);
+	assert_non_null(e);
+	assert_int_equal(stage2_ranges(e, &r, &n, NULL, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(r[0].start, 0);
+	assert_int_equal(r[0].end, 4 << 20);
+	assert_int_equal(r[1].start, 8 << 20);
+	assert_int_equal(r[1].end, (8 << 20) + 0x10000);
+	free(r);
+	aspace_free(e);
+	aspace_free(phys);
+	phys_close(src);
+}
+
 static void test_three_levels(void **state)
 {
 	struct image im;
@@ -313,6 +345,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stage2_ranges),
+		cmocka_unit_test(test_stage2_ranges_ept),
 		cmocka_unit_test(test_three_levels),
 		cmocka_unit_test(test_cli),
 	};
