@@ -33,8 +33,8 @@ static void help(void)
 	       "%s"
 	       "\n"
 	       "Exit status: 0 all guests listed and none disagrees with the host side,\n"
-	       "1 a guest hypervisor misreports a guest (DISAGREE) or the scan was cut short,\n"
-	       "2 usage or source error.\n", STACK_MAX_LEVELS, cmd_common_help);
+	       "1 a guest hypervisor misreports a guest (DISAGREE), the scan was cut short\n"
+	       "or a walkable guest's memory could not be scanned, 2 usage or source error.\n", STACK_MAX_LEVELS, cmd_common_help);
 }
 
 /* First "Linux version" string in the guest's kernel image, if any. */
@@ -114,6 +114,9 @@ static void list_inner(struct lister *L, struct aspace *lower, const struct gues
 	else
 		rc = guest_discover_inner(s2, label, &inner, &scanned,
 					  !L->c->quiet && isatty(2) ? progress : NULL, &err);
+	/* A walkable guest whose memory could not be scanned: incomplete. */
+	if (rc && chk->trust != GUEST_NO_KERNEL)
+		L->status = EXIT_INCOMPLETE;
 	if (L->c->json) {
 		json_kstr(&L->j, "guests_note", rc ? err.msg : NULL);
 		if (!rc)

@@ -337,6 +337,24 @@ static void test_cli(void **state)
 	assert_int_equal(VMET_RUN("translate --guest 2/0 %s 0xffffffff81000123"), 2);
 	assert_int_equal(VMET_RUN("guests --depth 9 %s"), 2);
 
+	/* L2's NPT also maps 512 GiB of 1 GiB pages onto the same memory: its
+	 * memory is not scanned, and the listing says it is incomplete */
+	build(&im);
+	for (unsigned i = 0; i < 512; i++)
+		mem_w64(im.src, 0x20ff000 + 8 * i, 0x87);
+	mem_w64(im.src, im.ncr3_a + 8, 0x20ff000 | 7);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(mem_bytes(im.src), 1, MEM, f), MEM);
+	fclose(f);
+	phys_close(im.src);
+	assert_int_equal(VMET_RUN("guests --depth 2 %s"), 1);
+	assert_non_null(strstr(out, "guests of guest 2: "));
+	assert_non_null(strstr(out, "more than twice the memory below it"));
+	assert_int_equal(VMET_RUN("translate --guest 2 %s 0xffffffff81000123"), 0);
+	assert_int_equal(VMET_RUN("translate --guest 2/1 %s 0xffffffff81000123"), 2);
+	assert_non_null(strstr(out, "more than twice"));
+
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 }
