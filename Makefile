@@ -4,6 +4,7 @@
 # make check        unit tests (cmocka) + end-to-end tests (real guests)
 # make check-unit   unit tests only
 # make asan         the whole suite built with ASan+UBSan (in build-asan/)
+# make valgrind     the end-to-end tests with vmet under valgrind
 # make bench        build and run the benchmarks
 # make install PREFIX=/usr/local DESTDIR=
 #
@@ -52,7 +53,7 @@ else
 VMET_BIN  := $(BUILDDIR)/vmet
 endif
 
-.PHONY: all check check-unit check-e2e asan bench fuzz install clean testbed
+.PHONY: all check check-unit check-e2e asan valgrind bench fuzz install clean testbed
 all: $(VMET_BIN)
 
 $(BUILDDIR)/%.o: %.c
@@ -80,6 +81,16 @@ check-e2e: $(VMET_BIN)
 	@VMET=$(abspath $(VMET_BIN)) tests/run-e2e.sh
 
 check: check-unit check-e2e
+
+# The end-to-end tests with every vmet run under valgrind's memcheck: an
+# invalid access, a use of uninitialised memory or a definite leak makes
+# that run exit 99, which the test reports as a failure.
+valgrind: $(VMET_BIN)
+	@mkdir -p $(BUILDDIR)
+	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite "%s" "$$@"\n' \
+	  "$(abspath $(VMET_BIN))" > $(BUILDDIR)/vmet-valgrind
+	@chmod +x $(BUILDDIR)/vmet-valgrind
+	@VMET=$(abspath $(BUILDDIR)/vmet-valgrind) tests/run-e2e.sh
 
 asan:
 	$(MAKE) BUILDDIR=build-asan SANITIZE=1 check

@@ -23,31 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "formats/source.h"
 #include "os/linux/autoprofile.h"
 
 #define REPEAT 15
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* The newest DIR/<guest>/dump.elf, or false. */
 static bool newest_dump(char *out, size_t n)
@@ -130,19 +110,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	if (linux_profile_from_memory(lower, lay, &p, &info, &err)) {
 		fprintf(stderr, "bench_btf: %s\n", err.msg);
 		return 1;
 	}
-	cold = now_ms() - t0;
+	cold = bench_now_ms() - t0;
 	profile_free(p);
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	if (linux_profile_from_memory(lower, lay, &p, &info, &err)) {
 		fprintf(stderr, "bench_btf: %s\n", err.msg);
 		return 1;
 	}
-	first = now_ms() - t0;
+	first = bench_now_ms() - t0;
 	printf("source: %s (%.0f MiB), kernel located by %s\n", path,
 	       (double)phys_total_size(src) / (1 << 20),
 	       lay->method == LINUX_LOC_VMCOREINFO ? "VMCOREINFO" :
@@ -153,12 +133,12 @@ int main(int argc, char **argv)
 	profile_free(p);
 
 	for (int i = 0; i < REPEAT; i++) {
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		if (linux_profile_from_memory(lower, lay, &p, &info, &err)) {
 			fprintf(stderr, "bench_btf: %s\n", err.msg);
 			return 1;
 		}
-		derive[i] = now_ms() - t0;
+		derive[i] = bench_now_ms() - t0;
 		img[i] = info.t_read * 1e3;
 		rest[i] = info.t_btf * 1e3;
 		profile_free(p);
@@ -175,21 +155,21 @@ int main(int argc, char **argv)
 	}
 	profile_free(p);
 	for (int i = 0; i < REPEAT; i++) {
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		if (linux_profile_auto(lower, lay, 0, &p, &info, &err) || !info.from_cache) {
 			fprintf(stderr, "bench_btf: cached run: %s\n",
 				err.msg[0] ? err.msg : "not served from the cache");
 			return 1;
 		}
-		cached[i] = now_ms() - t0;
+		cached[i] = bench_now_ms() - t0;
 		profile_free(p);
 	}
 	printf("derive from memory: cold (source not in the page cache) %.1f ms, first warm "
 	       "%.1f ms, median of %d %.1f ms (image + kallsyms %.1f ms, BTF + profile + "
 	       "checks %.1f ms); target < 200 ms\n", cold, first, REPEAT,
-	       median(derive, REPEAT), median(img, REPEAT), median(rest, REPEAT));
+	       bench_median(derive, REPEAT), bench_median(img, REPEAT), bench_median(rest, REPEAT));
 	printf("cached run: median of %d %.1f ms (banner scan + profile load)\n", REPEAT,
-	       median(cached, REPEAT));
+	       bench_median(cached, REPEAT));
 
 	/* leave nothing behind */
 	if (info.cache_path[0])

@@ -20,18 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "formats/source.h"
 #include "formats/vmsnap.h"
 
 #define NREADS 20000
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static char *synthetic(void)
 {
@@ -81,11 +74,11 @@ static void read_latency(struct phys_source *src, const uint64_t *addrs, double 
 	double sum = 0;
 
 	for (int i = 0; i < NREADS; i++) {
-		double t0 = now();
+		double t0 = bench_now();
 
 		if (phys_read(src, addrs[i], buf, 4096, &err))
 			fprintf(stderr, "bench_dump: read 0x%" PRIx64 ": %s\n", addrs[i], err.msg);
-		t[i] = (now() - t0) * 1e6;
+		t[i] = (bench_now() - t0) * 1e6;
 		sum += t[i];
 	}
 	for (int i = 1; i < NREADS; i++)	/* insertion sort is fine for 20000 */
@@ -140,12 +133,12 @@ int main(int argc, char **argv)
 	printf("bench_dump: %s memory: %s (%.0f MiB)\n", synth ? "synthetic" : "real guest",
 	       ram, (double)mem / (1 << 20));
 
-	t0 = now();
+	t0 = bench_now();
 	if (vmsnap_write(src, snap, &wo, &st, &err)) {
 		fprintf(stderr, "bench_dump: dump: %s\n", err.msg);
 		return 1;
 	}
-	tw = now() - t0;
+	tw = bench_now() - t0;
 	printf("  dump (zlib level 1, 16-page chunks): %.2f s, %.0f MiB/s; %" PRIu64 " of %" PRIu64
 	       " pages non-zero; file %.1f MiB = %.1f%% of memory (%.1f%% of the non-zero pages)\n",
 	       tw, (double)mem / (1 << 20) / tw, st.pages_stored, st.pages_seen,
@@ -156,10 +149,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_dump: open: %s\n", err.msg);
 		return 1;
 	}
-	t0 = now();
+	t0 = bench_now();
 	if (vmsnap_verify(snapsrc, d, &err))
 		fprintf(stderr, "bench_dump: verify: %s\n", err.msg);
-	tv = now() - t0;
+	tv = bench_now() - t0;
 	printf("  verify (inflate + SHA-256): %.2f s, %.0f MiB/s of memory\n", tv,
 	       (double)mem / (1 << 20) / tv);
 
@@ -181,19 +174,19 @@ int main(int argc, char **argv)
 	/* Sequential neighbours share a chunk: the LRU makes them a memcpy. */
 	{
 		uint8_t buf[4096];
-		double ts = now();
+		double ts = bench_now();
 
 		for (uint64_t a = src->ranges[0].start; a + 4096 <= src->ranges[0].end && a < (64u << 20);
 		     a += 4096)
 			phys_read(snapsrc, a, buf, 4096, &err);
-		ts = now() - ts;
+		ts = bench_now() - ts;
 		printf("  sequential reads of the first 64 MiB from the snapshot: %.0f MiB/s\n",
 		       64.0 / ts);
 	}
-	t0 = now();
+	t0 = bench_now();
 	if (raw_export(snapsrc, rawout, 0, false, NULL, &err))
 		fprintf(stderr, "bench_dump: raw export: %s\n", err.msg);
-	tr = now() - t0;
+	tr = bench_now() - t0;
 	printf("  raw export from the snapshot: %.2f s, %.0f MiB/s\n", tr, (double)mem / (1 << 20) / tr);
 	phys_close(snapsrc);
 	phys_close(src);

@@ -16,32 +16,12 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench/bench.h"
 #include "core/stack.h"
 #include "formats/source.h"
 #include "os/linux/linux.h"
 
 #define REPEAT 25
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 struct ctx {
 	struct phys_source *src;
@@ -130,27 +110,27 @@ int main(int argc, char **argv)
 		c.have_cr3 = true;
 		c.cr3 = strtoull(cr3s, NULL, 0);
 	}
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	if (source_open(source, NULL, &c.src, &err) || profile_load(profile, &c.prof, &err) ||
 	    aspace_stack_build(c.src, &spec, &c.lower, &err)) {
 		fprintf(stderr, "bench_linux: %s\n", err.msg);
 		return 1;
 	}
-	open_ms = now_ms() - t0;
-	t0 = now_ms();
+	open_ms = bench_now_ms() - t0;
+	t0 = bench_now_ms();
 	if (find(&c, &err)) {
 		fprintf(stderr, "bench_linux: %s\n", err.msg);
 		return 1;
 	}
-	find_ms = now_ms() - t0;
-	t0 = now_ms();
+	find_ms = bench_now_ms() - t0;
+	t0 = bench_now_ms();
 	if (list_tasks(&c, &ntasks))
 		return 1;
-	tasks_cold = now_ms() - t0;
-	t0 = now_ms();
+	tasks_cold = bench_now_ms() - t0;
+	t0 = bench_now_ms();
 	if (list_socks(&c, &nsocks))
 		return 1;
-	socks_cold = now_ms() - t0;
+	socks_cold = bench_now_ms() - t0;
 	printf("source %s, kernel located by %s\n", source,
 	       c.k->method == LINUX_LOC_VMCOREINFO ? "vmcoreinfo" :
 	       c.k->method == LINUX_LOC_CR3 ? "cr3" : "scan");
@@ -158,18 +138,18 @@ int main(int argc, char **argv)
 	printf("find + verify kernel    %8.3f ms\n", find_ms);
 	printf("tasks (%zu, cmdlines)   cold %8.3f ms", ntasks, tasks_cold);
 	for (int i = 0; i < REPEAT; i++) {
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		list_tasks(&c, &ntasks);
-		w[i] = now_ms() - t0;
+		w[i] = bench_now_ms() - t0;
 	}
-	printf("   warm median %8.3f ms\n", median(w, REPEAT));
+	printf("   warm median %8.3f ms\n", bench_median(w, REPEAT));
 	printf("sockets (%zu)           cold %8.3f ms", nsocks, socks_cold);
 	for (int i = 0; i < REPEAT; i++) {
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		list_socks(&c, &nsocks);
-		w[i] = now_ms() - t0;
+		w[i] = bench_now_ms() - t0;
 	}
-	printf("   warm median %8.3f ms\n", median(w, REPEAT));
+	printf("   warm median %8.3f ms\n", bench_median(w, REPEAT));
 	getrusage(RUSAGE_SELF, &ru);
 	printf("peak RSS %ld KiB (mapped source pages included)\n", ru.ru_maxrss);
 	linux_kernel_close(c.k);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench.h"
 #include "core/aspace.h"
 #include "core/stack.h"
 
@@ -64,14 +65,6 @@ static uint64_t guest_alloc(void) { uint64_t p = guest_next; guest_next += 4096;
 static uint64_t ident(uint64_t a) { return a; }
 static uint64_t g2h(uint64_t a) { return GUEST_BASE + a; }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static uint64_t rng = 88172645463325252ull;
 static uint64_t xorshift(void)
 {
@@ -95,7 +88,7 @@ static void run(const char *name, struct aspace *top, const uint64_t *addrs, siz
 		aspace_xlate_full(top, addrs[i], &pa, NULL, &err);
 	}
 	aspace_reset_stats(top);
-	t0 = now();
+	t0 = bench_now();
 	for (size_t k = 0; k < iters; k++) {
 		uint64_t pa = 0;
 		const uint64_t a = addrs[k % n];
@@ -108,7 +101,7 @@ static void run(const char *name, struct aspace *top, const uint64_t *addrs, siz
 		}
 		sink += pa;
 	}
-	t1 = now();
+	t1 = bench_now();
 	reads = aspace_table_reads(top);
 	printf("%-34s %10.1f ns/xlate %12.0f xlate/s %6.2f table reads/xlate%s\n", name,
 	       (t1 - t0) * 1e9 / iters, iters / (t1 - t0), (double)reads / iters,
@@ -176,7 +169,7 @@ int main(void)
 	run("nested 4/NPT-4, 64k random pages", npt, addrs, ncold, false, 2000000);
 	{
 		/* read throughput through the whole stack, warm: 8-byte reads */
-		double t0 = now();
+		double t0 = bench_now();
 		uint64_t v, sum = 0;
 		size_t n = 20000000;
 
@@ -185,7 +178,7 @@ int main(void)
 			sum += v;
 		}
 		printf("%-34s %10.1f ns/read%s\n", "nested 8-byte read, warm",
-		       (now() - t0) * 1e9 / n, sum == 1 ? " " : "");
+		       (bench_now() - t0) * 1e9 / n, sum == 1 ? " " : "");
 	}
 	aspace_free_stack(flat);
 	aspace_free_stack(npt);

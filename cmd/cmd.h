@@ -29,6 +29,8 @@ enum {
 	OPT_FORMAT = 0x1000, OPT_MEMMAP, OPT_CR3, OPT_MODE, OPT_EPTP, OPT_NCR3,
 	OPT_S2MODE, OPT_PHYS_BITS, OPT_PTI, OPT_JSON, OPT_QUIET, OPT_GUEST,
 	OPT_PROFILE, OPT_PROFILE_DIR, OPT_HELP, OPT_PAUSE, OPT_HELPER, OPT_RESCAN,
+	OPT_MAX_TASKS, OPT_MAX_THREADS, OPT_MAX_CMDLINE, OPT_MAX_FDS, OPT_MAX_SOCKETS,
+	OPT_MAX_READ,
 	OPT_CMD_BASE = 0x2000	/* subcommands number their own options from here */
 };
 
@@ -55,6 +57,29 @@ enum {
 /* Help text for the common options, for each subcommand's --help. */
 extern const char cmd_common_help[];
 
+/*
+ * Bounds on the work a hostile guest can cause, for the commands that read
+ * the Linux view (ps, netstat, mount, shell): they add these to their
+ * options and cmd_linux_help (kernel options and limits) to their --help;
+ * linux_session_open applies them.  0 in struct cmd_limits means the default.
+ */
+#define CMD_LIMIT_LONGOPTS \
+	{ "max-tasks", required_argument, 0, OPT_MAX_TASKS }, \
+	{ "max-threads", required_argument, 0, OPT_MAX_THREADS }, \
+	{ "max-cmdline", required_argument, 0, OPT_MAX_CMDLINE }, \
+	{ "max-fds", required_argument, 0, OPT_MAX_FDS }, \
+	{ "max-sockets", required_argument, 0, OPT_MAX_SOCKETS }, \
+	{ "max-read", required_argument, 0, OPT_MAX_READ }
+
+extern const char cmd_linux_help[];
+
+struct cmd_limits {
+	uint64_t tasks, threads, cmdline, fds, sockets, read;
+};
+
+/* Default of --max-read: bytes of guest memory one listing may read. */
+#define CMD_DEFAULT_MAX_READ (1ull << 30)
+
 #define CMD_MAX_PROFILE_DIRS 8
 
 struct cmd_common {
@@ -78,6 +103,7 @@ struct cmd_common {
 	const char *profile;
 	const char *profile_dirs[CMD_MAX_PROFILE_DIRS];
 	unsigned nprofile_dirs;
+	struct cmd_limits max;
 };
 
 void cmd_common_init(struct cmd_common *c, const char *prog);

@@ -37,6 +37,51 @@ const char cmd_common_help[] =
 	"  --quiet            no progress or warnings on stderr\n"
 	"  --help             this help\n";
 
+const char cmd_linux_help[] =
+	"Kernel options:\n"
+	"  --profile FILE     use this profile (else the one whose banner fits, else\n"
+	"                     one read from the kernel's BTF; 'auto': that directly)\n"
+	"  --profile-dir DIR  look for profiles in DIR first (repeatable)\n"
+	"Limits (a hostile guest cannot make vmet work without end; raise them\n"
+	"for very large guests):\n"
+	"  --max-tasks N      processes on the task list (default 65536)\n"
+	"  --max-threads N    threads in one process (default 65536)\n"
+	"  --max-cmdline N    bytes of one command line (default 131072)\n"
+	"  --max-fds N        file descriptors looked at in one process (default 1048576)\n"
+	"  --max-sockets N    sockets kept (default 1048576)\n"
+	"  --max-read BYTES   guest memory read by the listing, once the kernel is\n"
+	"                     found (default 1G; suffixes K M G)\n";
+
+/* A limit: 1..max, with an optional K/M/G suffix for byte counts. */
+static int parse_limit(struct cmd_common *c, const char *name, const char *arg,
+		       uint64_t max, bool bytes, uint64_t *out)
+{
+	char num[32];
+	const char *given = arg;
+	size_t n = strlen(arg);
+	unsigned shift = 0;
+	uint64_t v;
+
+	if (bytes && n > 1 && n < sizeof(num)) {
+		switch (arg[n - 1]) {
+		case 'K': case 'k': shift = 10; break;
+		case 'M': case 'm': shift = 20; break;
+		case 'G': case 'g': shift = 30; break;
+		}
+	}
+	if (shift) {
+		memcpy(num, arg, n - 1);
+		num[n - 1] = '\0';
+		arg = num;
+	}
+	if (!cmd_parse_u64(arg, &v) || v < 1 || v > (max >> shift)) {
+		cmd_error(c, "%s: '%s' must be 1..%" PRIu64, name, given, max);
+		return -1;
+	}
+	*out = v << shift;
+	return 1;
+}
+
 void cmd_common_init(struct cmd_common *c, const char *prog)
 {
 	memset(c, 0, sizeof(*c));
@@ -146,6 +191,18 @@ int cmd_common_option(struct cmd_common *c, int opt, const char *arg)
 	case OPT_PROFILE:
 		c->profile = arg;
 		return 1;
+	case OPT_MAX_TASKS:
+		return parse_limit(c, "--max-tasks", arg, 1u << 24, false, &c->max.tasks);
+	case OPT_MAX_THREADS:
+		return parse_limit(c, "--max-threads", arg, 1u << 24, false, &c->max.threads);
+	case OPT_MAX_CMDLINE:
+		return parse_limit(c, "--max-cmdline", arg, 64u << 20, true, &c->max.cmdline);
+	case OPT_MAX_FDS:
+		return parse_limit(c, "--max-fds", arg, 1u << 30, false, &c->max.fds);
+	case OPT_MAX_SOCKETS:
+		return parse_limit(c, "--max-sockets", arg, 1u << 26, false, &c->max.sockets);
+	case OPT_MAX_READ:
+		return parse_limit(c, "--max-read", arg, 1ull << 50, true, &c->max.read);
 	case OPT_PROFILE_DIR:
 		if (c->nprofile_dirs >= CMD_MAX_PROFILE_DIRS) {
 			cmd_error(c, "--profile-dir: at most %d directories", CMD_MAX_PROFILE_DIRS);

@@ -234,6 +234,29 @@ out:
 	return rc;
 }
 
+/*
+ * The bounds of --max-*: the kernel's caps, and a fresh read budget, so
+ * that what finding the kernel read (a banner scan reads all of memory)
+ * does not count against the listing.
+ */
+static void linux_session_limits(const struct cmd_common *c, struct linux_session *s)
+{
+	const struct cmd_limits *m = &c->max;
+
+	if (m->tasks)
+		s->k->max_tasks = (size_t)m->tasks;
+	if (m->threads)
+		s->k->max_threads = (size_t)m->threads;
+	if (m->cmdline)
+		s->k->max_cmdline = (size_t)m->cmdline;
+	if (m->fds)
+		s->k->max_fds = (size_t)m->fds;
+	if (m->sockets)
+		s->k->max_sockets = (size_t)m->sockets;
+	s->src->bytes_read = 0;
+	s->src->read_budget = m->read ? m->read : CMD_DEFAULT_MAX_READ;
+}
+
 int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vmet_err *err)
 {
 	struct stack_spec spec, lspec;
@@ -242,6 +265,9 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	s->rep = calloc(1, sizeof(*s->rep));
+	if (!s->rep)
+		return vmet_errf(err, VMET_ENOMEM, "out of memory");
 	/* A given profile that does not load is the user's error: say so first. */
 	if (c->profile && strcmp(c->profile, "auto")) {
 		rc = profile_load(c->profile, &s->prof, err);
@@ -343,10 +369,28 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 	}
 	if (rc)
 		goto fail;
+	linux_session_limits(c, s);
 	return 0;
 fail:
 	linux_session_close(s);
 	return rc;
+}
+
+int linux_session_start(struct cmd_common *c, int argc, char **argv, int optind,
+			struct linux_session *s)
+{
+	struct vmet_err err = { 0 };
+
+	if (argc - optind != 1) {
+		cmd_error(c, "need exactly one SOURCE (see --help)");
+		return EXIT_USAGE;
+	}
+	c->source = argv[optind];
+	if (linux_session_open(c, s, &err)) {
+		cmd_error(c, "%s", err.msg);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
 }
 
 void linux_session_close(struct linux_session *s)
@@ -357,5 +401,6 @@ void linux_session_close(struct linux_session *s)
 	if (s->src)
 		phys_close(s->src);
 	free(s->profile_path);
+	free(s->rep);
 	memset(s, 0, sizeof(*s));
 }

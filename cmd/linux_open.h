@@ -17,6 +17,7 @@ struct linux_session {
 	struct profile *prof;		/* owned */
 	struct linux_kernel *k;		/* owned */
 	char *profile_path;		/* owned: where prof came from */
+	struct linux_report *rep;	/* owned: the listing's problems */
 };
 
 /*
@@ -29,6 +30,14 @@ struct linux_session {
  */
 int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vmet_err *err);
 void linux_session_close(struct linux_session *s);
+
+/*
+ * What ps and netstat do once their options are parsed: argv[optind] must
+ * be the only operand, the SOURCE; open the session.  EXIT_OK, or
+ * EXIT_USAGE with the reason said on stderr.
+ */
+int linux_session_start(struct cmd_common *c, int argc, char **argv, int optind,
+			struct linux_session *s);
 
 /* "vmcoreinfo", "cr3", "scan". */
 const char *linux_method_name(enum linux_locate_method m);

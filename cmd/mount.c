@@ -282,16 +282,12 @@ static void help(bool shell)
 	       "  --refresh SECONDS  re-read the guest when the reading is older than this\n"
 	       "                     (checked at each access; default: one reading)\n"
 	       "\n"
-	       "Kernel options:\n"
-	       "  --profile FILE     use this profile (else the one whose banner fits, else\n"
-	       "                     one read from the kernel's BTF; 'auto': that directly)\n"
-	       "  --profile-dir DIR  look for profiles in DIR first (repeatable)\n"
-	       "%s"
+	       "%s%s"
 	       "\n"
 	       "Exit status: %s, 1 the reading was incomplete (said on\n"
 	       "stderr at start; the rest is served), 2 usage error, no kernel found, or\n"
 	       "the filesystem could not be mounted.\n",
-	       cmd_common_help, shell ? "COMMAND's status when the reading was complete" :
+	       cmd_linux_help, cmd_common_help, shell ? "COMMAND's status when the reading was complete" :
 	       "0 unmounted after a complete reading");
 }
 
@@ -327,6 +323,7 @@ static int prepare(int argc, char **argv, bool shell, struct cmd_common *c,
 {
 	static const struct option longopts[] = {
 		CMD_COMMON_LONGOPTS,
+		CMD_LIMIT_LONGOPTS,
 		{ "refresh", required_argument, 0, OPT_REFRESH },
 		{ 0, 0, 0, 0 }
 	};

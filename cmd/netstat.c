@@ -40,15 +40,11 @@ static void help(void)
 	       "  -x, --unix         UNIX sockets (with -t/-u: as well)\n"
 	       "  -l, --listening    only listening sockets\n"
 	       "      --no-hash      only what the fd tables show (skip the hash tables)\n"
-	       "Kernel options:\n"
-	       "  --profile FILE     use this profile (else the one whose banner fits, else\n"
-	       "                     one read from the kernel's BTF; 'auto': that directly)\n"
-	       "  --profile-dir DIR  look for profiles in DIR first (repeatable)\n"
-	       "%s"
+	       "%s%s"
 	       "\n"
 	       "Exit status: 0 complete, 1 something could not be read (listed on stderr;\n"
 	       "the rest is still printed), 2 usage error or no kernel found.\n",
-	       cmd_common_help);
+	       cmd_linux_help, cmd_common_help);
 }
 
 static const char *proto_name(const struct linux_sock *s)
@@ -253,6 +249,7 @@ int cmd_netstat(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CMD_COMMON_LONGOPTS,
+		CMD_LIMIT_LONGOPTS,
 		{ "tcp", no_argument, 0, 't' },
 		{ "udp", no_argument, 0, 'u' },
 		{ "unix", no_argument, 0, 'x' },
@@ -297,21 +294,9 @@ int cmd_netstat(int argc, char **argv)
 	}
 	if (!no.tcp && !no.udp && !no.unx)
 		no.tcp = no.udp = true;
-	if (argc - optind != 1) {
-		cmd_error(&c, "need exactly one SOURCE (see --help)");
+	if (linux_session_start(&c, argc, argv, optind, &s))
 		return EXIT_USAGE;
-	}
-	c.source = argv[optind];
-	if (linux_session_open(&c, &s, &err)) {
-		cmd_error(&c, "%s", err.msg);
-		return EXIT_USAGE;
-	}
-	rep = calloc(1, sizeof(*rep));
-	if (!rep) {
-		linux_session_close(&s);
-		cmd_error(&c, "out of memory");
-		return EXIT_USAGE;
-	}
+	rep = s.rep;
 	if (no.unx)
 		flags |= LINUX_SOCKS_UNIX;
 	if (no.no_hash)
@@ -321,7 +306,6 @@ int cmd_netstat(int argc, char **argv)
 		cmd_error(&c, "%s", err.msg);
 		linux_report_print(&c, rep);
 		linux_task_list_free(&tl);
-		free(rep);
 		linux_session_close(&s);
 		return EXIT_INCOMPLETE;
 	}
@@ -352,7 +336,6 @@ int cmd_netstat(int argc, char **argv)
 		cmd_error(&c, "listing incomplete: %u problem(s)", rep->n);
 	linux_sock_list_free(&sl);
 	linux_task_list_free(&tl);
-	free(rep);
 	linux_session_close(&s);
 	return status;
 }

@@ -12,7 +12,7 @@
 #include "cmd/json.h"
 #include "cmd/linux_open.h"
 
-enum { OPT_TREE = OPT_CMD_BASE, OPT_MAX_CMDLINE, OPT_NO_CMDLINE };
+enum { OPT_TREE = OPT_CMD_BASE, OPT_NO_CMDLINE };
 
 #define MAX_PIDS 256
 #define TREE_MAX_DEPTH 64
@@ -38,18 +38,13 @@ static void help(void)
 	       "  -p, --pid PID[,PID...]  only these processes (repeatable)\n"
 	       "  -T, --threads           one line per thread (LWP column)\n"
 	       "      --tree              show parent/child relations as a forest\n"
-	       "      --max-cmdline N     read at most N bytes of a command line (default %u)\n"
 	       "      --no-cmdline        do not read command lines (show [name] only)\n"
-	       "Kernel options:\n"
-	       "  --profile FILE     use this profile (else the one whose banner fits, else\n"
-	       "                     one read from the kernel's BTF; 'auto': that directly)\n"
-	       "  --profile-dir DIR  look for profiles in DIR first (repeatable)\n"
-	       "%s"
+	       "%s%s"
 	       "\n"
 	       "Exit status: 0 complete, 1 something could not be read or a PID given with\n"
 	       "-p does not exist (said on stderr; the rest is still printed), 2 usage\n"
 	       "error or no kernel found.\n",
-	       LINUX_MAX_CMDLINE, cmd_common_help);
+	       cmd_linux_help, cmd_common_help);
 }
 
 static bool wanted(const struct ps_opts *po, const struct linux_task *t)
@@ -289,7 +284,7 @@ int cmd_ps(int argc, char **argv)
 		{ "pid", required_argument, 0, 'p' },
 		{ "threads", no_argument, 0, 'T' },
 		{ "tree", no_argument, 0, OPT_TREE },
-		{ "max-cmdline", required_argument, 0, OPT_MAX_CMDLINE },
+		CMD_LIMIT_LONGOPTS,
 		{ "no-cmdline", no_argument, 0, OPT_NO_CMDLINE },
 		{ 0, 0, 0, 0 }
 	};
@@ -299,7 +294,6 @@ int cmd_ps(int argc, char **argv)
 	struct linux_task_list tl;
 	struct linux_report *rep;
 	struct vmet_err err = { 0 };
-	uint64_t max_cmdline = LINUX_MAX_CMDLINE;
 	unsigned flags;
 	int opt, status = EXIT_OK;
 
@@ -327,13 +321,6 @@ int cmd_ps(int argc, char **argv)
 		case OPT_NO_CMDLINE:
 			po.cmdline = false;
 			continue;
-		case OPT_MAX_CMDLINE:
-			if (!cmd_parse_u64(optarg, &max_cmdline) || max_cmdline < 1 ||
-			    max_cmdline > (64u << 20)) {
-				cmd_error(&c, "--max-cmdline: '%s' must be 1..67108864", optarg);
-				return EXIT_USAGE;
-			}
-			continue;
 		}
 		r = cmd_common_option(&c, opt, optarg);
 		if (r < 0)
@@ -343,27 +330,13 @@ int cmd_ps(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1) {
-		cmd_error(&c, "need exactly one SOURCE (see --help)");
+	if (linux_session_start(&c, argc, argv, optind, &s))
 		return EXIT_USAGE;
-	}
-	c.source = argv[optind];
-	if (linux_session_open(&c, &s, &err)) {
-		cmd_error(&c, "%s", err.msg);
-		return EXIT_USAGE;
-	}
-	s.k->max_cmdline = (size_t)max_cmdline;
-	rep = calloc(1, sizeof(*rep));
-	if (!rep) {
-		linux_session_close(&s);
-		cmd_error(&c, "out of memory");
-		return EXIT_USAGE;
-	}
+	rep = s.rep;
 	flags = (po.threads ? LINUX_TASKS_THREADS : 0) | (po.cmdline ? LINUX_TASKS_CMDLINE : 0);
 	if (linux_tasks(s.k, flags, &tl, rep, &err)) {
 		cmd_error(&c, "%s", err.msg);
 		linux_report_print(&c, rep);
-		free(rep);
 		linux_session_close(&s);
 		return EXIT_INCOMPLETE;
 	}
@@ -405,7 +378,6 @@ int cmd_ps(int argc, char **argv)
 	if ((tl.incomplete || rep->n) && !c.quiet)
 		cmd_error(&c, "listing incomplete: %u problem(s)", rep->n);
 	linux_task_list_free(&tl);
-	free(rep);
 	linux_session_close(&s);
 	return status;
 }

@@ -69,6 +69,11 @@ int phys_read(struct phys_source *src, uint64_t addr, void *buf, size_t len,
 	if (len && addr + len - 1 < addr)
 		return vmet_errf(err, VMET_EHOLE,
 				 "physical read at 0x%" PRIx64 " wraps the address space", addr);
+	if (src->read_budget && (src->bytes_read >= src->read_budget ||
+				 len > src->read_budget - src->bytes_read))
+		return vmet_errf(err, VMET_ELIMIT, "read budget of %" PRIu64 " bytes used up "
+				 "at physical 0x%" PRIx64 " (--max-read)", src->read_budget, addr);
+	src->bytes_read += len;
 	while (len) {
 		long i = phys_find_range(src, addr);
 		size_t n;

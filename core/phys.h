@@ -66,6 +66,14 @@ struct phys_source {
 	char *vmcoreinfo;		/* VMCOREINFO text if the source has it; owned */
 	bool live;			/* memory may change between reads */
 	void *priv;			/* implementation data */
+	/*
+	 * Work bound for hostile memory: phys_read() counts what it returns
+	 * and fails with VMET_ELIMIT once bytes_read would pass read_budget
+	 * (0: no bound).  A listing sets both before it starts, so that a
+	 * guest whose structures point everywhere costs a known amount.
+	 */
+	uint64_t read_budget;
+	uint64_t bytes_read;
 };
 
 /*

@@ -17,6 +17,8 @@ pkgs=(
 	libfuse3-dev fuse3 procps net-tools
 	# independent oracles for profile tests
 	gdb binutils
+	# the end-to-end tests under valgrind (make valgrind)
+	valgrind
 )
 
 if [ "$(id -u)" != 0 ]; then

@@ -159,6 +159,7 @@ int linux_kernel_bind(struct phys_source *src, struct aspace *lower,
 	k->max_threads = LINUX_MAX_THREADS;
 	k->max_cmdline = LINUX_MAX_CMDLINE;
 	k->max_fds = LINUX_MAX_FDS;
+	k->max_sockets = LINUX_MAX_SOCKETS;
 	if (k->mode != PAGING_4LEVEL && k->mode != PAGING_5LEVEL) {
 		rc = vmet_errf(err, VMET_EUNSUPPORTED, "Linux view supports x86-64 kernels "
 			       "(4- or 5-level paging), not %s", paging_mode_name(k->mode));

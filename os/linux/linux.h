@@ -211,7 +211,7 @@ struct linux_kernel {
 	uint64_t root;			/* init_top_pgt, an address in `lower` */
 	uint64_t banner_va, banner_pa;
 	/* caps */
-	size_t max_tasks, max_threads, max_cmdline, max_fds;
+	size_t max_tasks, max_threads, max_cmdline, max_fds, max_sockets;
 	/* Command lines keep the NULs between arguments (as /proc/PID/cmdline
 	 * has them) instead of spaces; cmdline_len counts them. */
 	bool cmdline_keep_nul;

@@ -33,10 +33,11 @@ static uint64_t hash64(uint64_t x)
 	return x;
 }
 
-int sockset_init(struct sockset *set, struct linux_sock_list *l)
+int sockset_init(struct sockset *set, struct linux_sock_list *l, size_t max)
 {
 	memset(set, 0, sizeof(*set));
 	set->l = l;
+	set->max = max;
 	set->bits = 10;
 	set->idx = calloc((size_t)1 << set->bits, sizeof(*set->idx));
 	return set->idx ? 0 : VMET_ENOMEM;
@@ -69,7 +70,7 @@ static int rehash(struct sockset *set)
 	return 0;
 }
 
-struct linux_sock *sockset_get(struct sockset *set, uint64_t sk, bool *created)
+static struct linux_sock *sockset_slot(struct sockset *set, uint64_t sk, bool *created)
 {
 	size_t mask = ((size_t)1 << set->bits) - 1, h = hash64(sk) & mask;
 	struct linux_sock_list *l = set->l;
@@ -80,7 +81,7 @@ struct linux_sock *sockset_get(struct sockset *set, uint64_t sk, bool *created)
 			return &l->s[set->idx[h] - 1];
 		h = (h + 1) & mask;
 	}
-	if (l->n >= LINUX_MAX_SOCKETS)
+	if (l->n >= set->max)
 		return NULL;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
@@ -99,6 +100,22 @@ struct linux_sock *sockset_get(struct sockset *set, uint64_t sk, bool *created)
 	if (l->n * 2 > mask && rehash(set))
 		return NULL;
 	return &l->s[l->n - 1];
+}
+
+struct linux_sock *sockset_get(struct sockset *set, uint64_t sk, bool *created,
+			       struct linux_report *rep)
+{
+	struct linux_sock *s = sockset_slot(set, sk, created);
+
+	if (!s) {
+		/* Said once: every later socket would say it again. */
+		if (!set->full)
+			linux_report_add(rep, "too many sockets (more than %zu: --max-sockets) "
+					 "or out of memory", set->max);
+		set->full = true;
+		set->l->incomplete = true;
+	}
+	return s;
 }
 
 /* --- unix socket names ------------------------------------------------- */
@@ -185,12 +202,9 @@ static void one_socket_file(struct linux_kernel *k, const struct linux_task *t, 
 	}
 	if (!sk)
 		return;		/* being released */
-	s = sockset_get(set, sk, &created);
-	if (!s) {
-		linux_report_add(rep, "too many sockets (more than %u) or out of memory", LINUX_MAX_SOCKETS);
-		set->l->incomplete = true;
+	s = sockset_get(set, sk, &created, rep);
+	if (!s)
 		return;
-	}
 	if (created) {
 		if (linux_sock_read_inet(k, sk, true, &tmp, &err)) {
 			linux_report_err(rep, &err, "PID %d fd %d: sock 0x%" PRIx64, t->tgid, fd, sk);
@@ -269,7 +283,7 @@ int linux_sockets(struct linux_kernel *k, const struct linux_task_list *tasks,
 	if (!k->off.have_socket_file_ops)
 		return vmet_errf(err, VMET_ENOTFOUND, "profile lacks the socket structures "
 				 "(file, fdtable, socket, sock_common) or socket_file_ops");
-	if (sockset_init(&set, out))
+	if (sockset_init(&set, out, k->max_sockets))
 		return vmet_errf(err, VMET_ENOMEM, "out of memory");
 	for (size_t i = 0; i < tasks->n; i++)
 		if (tasks->t[i].leader)

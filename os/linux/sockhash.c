@@ -52,13 +52,9 @@ static void add_sock(struct linux_kernel *k, struct sockset *set, uint64_t sk, b
 	struct linux_sock tmp = { 0 }, *s;
 	bool created;
 
-	s = sockset_get(set, sk, &created);
-	if (!s) {
-		linux_report_add(rep, "too many sockets (more than %u) or out of memory",
-				 LINUX_MAX_SOCKETS);
-		set->l->incomplete = true;
+	s = sockset_get(set, sk, &created, rep);
+	if (!s)
 		return;
-	}
 	if (created) {
 		if (linux_sock_read_inet(k, sk, full, &tmp, &err)) {
 			linux_report_err(rep, &err, "hashed sock 0x%" PRIx64, sk);

@@ -280,8 +280,8 @@ int linux_tasks(struct linux_kernel *k, unsigned flags, struct linux_task_list *
 	if (rc < 0) {
 		size_t before = out->n;
 
-		linux_report_err(rep, &lerr, "task list (after task 0x%" PRIx64 ")",
-				 last - o->task_tasks);
+		linux_report_err(rep, &lerr, "task list (after task 0x%" PRIx64 ")%s",
+				 last - o->task_tasks, rc == VMET_ELIMIT ? " (--max-tasks)" : "");
 		out->incomplete = true;
 		/* Recover the tail: walk prev links from the head until we meet the
 		 * last task the forward walk reached. */

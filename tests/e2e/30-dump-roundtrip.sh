@@ -107,7 +107,12 @@ big=$TMP/big.raw
 head -c 192M /dev/urandom > "$big"
 "$VMET" dump --level 9 --quiet "$big" -o "$TMP/big.vmsnap" 2>"$TMP/int.err" &
 pid=$!
-sleep 1
+# Interrupt once the temporary file exists, i.e. mid-write (however slowly
+# vmet starts: under valgrind it takes seconds).
+for _ in $(seq 300); do
+	ls "$TMP" | grep -q '^big\.vmsnap\.tmp\.' && break
+	sleep 0.1
+done
 kill -INT "$pid"
 wait "$pid"
 rc=$?

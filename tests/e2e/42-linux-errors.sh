@@ -20,6 +20,21 @@ expect_exit 2 "$VMET" ps -p notapid /dev/null
 expect_err "-p"
 expect_exit 2 "$VMET" ps --max-cmdline 0 /dev/null
 expect_err "--max-cmdline"
+expect_exit 2 "$VMET" netstat --max-read 5Q /dev/null
+expect_err "--max-read"
+expect_exit 2 "$VMET" translate --max-tasks 5 /dev/null 0	# Linux commands only
+
+# The bounds on the bundled snapshot: each one hit is named, the rest listed.
+SNAP=testdata/debian12-flat.vmsnap
+expect_exit 1 "$VMET" ps --max-tasks 10 "$SNAP"
+expect_err "more than 10 nodes"
+expect_err "(--max-tasks)"
+[ "$(grep -c . "$OUT")" = 11 ] || { echo "FAIL: --max-tasks 10: $(grep -c . "$OUT") lines, want header + 10"; FAILS=$((FAILS + 1)); }
+expect_exit 1 "$VMET" ps --max-read 64K "$SNAP"
+expect_err "read budget of 65536 bytes used up"
+expect_exit 1 "$VMET" netstat --max-sockets 2 "$SNAP"
+expect_err "more than 2: --max-sockets"
+expect_exit 0 "$VMET" ps --max-read 8M --max-tasks 100 "$SNAP"
 
 # 8 MiB of zeros: no VMCOREINFO, the CR3 maps nothing, no banner anywhere.
 truncate -s 8M "$TMP/zero.raw"

@@ -392,12 +392,37 @@ static void test_trace_flat(void **state)
 	aspace_free(as);
 }
 
+/* The read budget bounds everything read through a source, walks included. */
+static void test_read_budget(void **state)
+{
+	struct fx *f = *state;
+	struct aspace *as;
+	char buf[64];
+	struct vmet_err err;
+
+	map_lm(f->src, &f->alloc, f->root, 4, 0x10000, 0x2000000, 4096, 3, 0, NULL, NULL);
+	as = x86(f, PAGING_4LEVEL, f->root, 0);
+	f->src->bytes_read = 0;
+	f->src->read_budget = 4 * 8 + 64;	/* four table entries and the data */
+	assert_int_equal(aspace_read(as, 0x10000, buf, 64, &err), 0);
+	assert_true(f->src->bytes_read <= f->src->read_budget);
+	/* the next read needs no walk (TLB) but the budget is spent */
+	assert_int_equal(aspace_read(as, 0x10000, buf, 1, &err), VMET_ELIMIT);
+	assert_non_null(strstr(err.msg, "--max-read"));
+	/* a budget smaller than what was read already is spent, not wrapped */
+	f->src->read_budget = 8;
+	assert_int_equal(phys_read(f->src, 0, buf, 1, &err), VMET_ELIMIT);
+	f->src->read_budget = 0;	/* no bound */
+	assert_int_equal(phys_read(f->src, 0, buf, 64, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_4level_page_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flags_accumulate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_5level, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_present_names_level, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reserved_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_beyond_memory, setup, teardown),
