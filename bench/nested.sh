@@ -4,7 +4,7 @@
 # two-stage walk through L1's NPT, L1 untrusted) against listing the host
 # VM's (L1's) own processes (one stage) and an equally sized flat guest's
 # (the flat test bed: the same kernel and scene as L2, one stage).  10 runs
-# each, whole process, from the ELF dumps; means and ratios.  Figures only.
+# each, whole process, from the ELF dumps; medians and ratios.  Figures only.
 #
 # The L2 figure is given three times: with --guest 1 --rescan (each run
 # scans L1's 2 GiB for VMCBs and checks the guest: discovery included),
@@ -68,30 +68,35 @@ ncr3=$(jq -r '.guests[0].stage2_root' "$prof.g")
 cr3=$(jq -r '.guests[0].cr3' "$prof.g")
 rm -f "$prof.g"
 
-# mean_ms ARGS...: mean wall time of RUNS whole-process runs (one warm-up).
-mean_ms() {
+# median_ms ARGS...: median wall time of RUNS whole-process runs (one
+# warm-up, which also fills the discovery cache), and the peak RSS.  A
+# median, as bench/bench.h takes, so that one slow run on a shared machine
+# does not move the figure.
+median_ms() {
 	"$VMET" "$@" >/dev/null 2>&1
-	local s e total=0 rss=0 r
+	local s e rss=0 r times=()
 	for _ in $(seq "$RUNS"); do
 		s=$(date +%s%N)
 		r=$(/usr/bin/time -f '%M' "$VMET" "$@" 2>&1 >/dev/null | tail -n 1)
 		e=$(date +%s%N)
-		total=$((total + e - s))
+		times+=($((e - s)))
 		[ "$r" -gt "$rss" ] 2>/dev/null && rss=$r
 	done
-	awk -v t="$total" -v n="$RUNS" -v r="$rss" 'BEGIN { printf "%.2f %d\n", t / n / 1e6, r }'
+	printf '%s\n' "${times[@]}" | sort -n | awk -v r="$rss" '{ t[NR] = $1 } END {
+		m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
+		printf "%.2f %d\n", m / 1e6, r }'
 }
 
-read -r l2_scan l2_scan_rss < <(mean_ms ps --profile "$prof" --guest 1 --rescan "$NDUMP")
-read -r l2_guest l2_guest_rss < <(mean_ms ps --profile "$prof" --guest 1 "$NDUMP")
-read -r l2_direct l2_direct_rss < <(mean_ms ps --profile "$prof" --ncr3 "$ncr3" --cr3 "$cr3" "$NDUMP")
-read -r l1 l1_rss < <(mean_ms ps --profile "$prof" "$NDUMP")
-read -r fl fl_rss < <(mean_ms ps --profile "$prof" "$FLAT_DUMP")
+read -r l2_scan l2_scan_rss < <(median_ms ps --profile "$prof" --guest 1 --rescan "$NDUMP")
+read -r l2_guest l2_guest_rss < <(median_ms ps --profile "$prof" --guest 1 "$NDUMP")
+read -r l2_direct l2_direct_rss < <(median_ms ps --profile "$prof" --ncr3 "$ncr3" --cr3 "$cr3" "$NDUMP")
+read -r l1 l1_rss < <(median_ms ps --profile "$prof" "$NDUMP")
+read -r fl fl_rss < <(median_ms ps --profile "$prof" "$FLAT_DUMP")
 n_l2=$("$VMET" ps --json --profile "$prof" --ncr3 "$ncr3" --cr3 "$cr3" "$NDUMP" 2>/dev/null | jq '.tasks | length')
 n_l1=$("$VMET" ps --json --profile "$prof" "$NDUMP" 2>/dev/null | jq '.tasks | length')
 n_fl=$("$VMET" ps --json --profile "$prof" "$FLAT_DUMP" 2>/dev/null | jq '.tasks | length')
 
-echo "vmet ps, whole process, mean of $RUNS runs (ELF dumps; L0 RAM 2 GiB, L2 256 MiB, flat 512 MiB)"
+echo "vmet ps, whole process, median of $RUNS runs (ELF dumps; L0 RAM 2 GiB, L2 256 MiB, flat 512 MiB)"
 printf "  %-52s %8s ms  %4s tasks  peak RSS %s KiB\n" \
 	"L2 from L0, --guest 1 --rescan (full scan each run)" "$l2_scan" "$n_l2" "$l2_scan_rss" \
 	"L2 from L0, --guest 1 (cached VMCB re-checked)" "$l2_guest" "$n_l2" "$l2_guest_rss" \
