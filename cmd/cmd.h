@@ -28,7 +28,7 @@
 enum {
 	OPT_FORMAT = 0x1000, OPT_MEMMAP, OPT_CR3, OPT_MODE, OPT_EPTP, OPT_NCR3,
 	OPT_S2MODE, OPT_PHYS_BITS, OPT_PTI, OPT_JSON, OPT_QUIET, OPT_GUEST,
-	OPT_PROFILE, OPT_PROFILE_DIR, OPT_HELP, OPT_PAUSE, OPT_HELPER,
+	OPT_PROFILE, OPT_PROFILE_DIR, OPT_HELP, OPT_PAUSE, OPT_HELPER, OPT_RESCAN,
 	OPT_MAX_TASKS, OPT_MAX_THREADS, OPT_MAX_CMDLINE, OPT_MAX_FDS, OPT_MAX_SOCKETS,
 	OPT_MAX_READ,
 	OPT_CMD_BASE = 0x2000	/* subcommands number their own options from here */
@@ -51,6 +51,7 @@ enum {
 	{ "profile-dir", required_argument, 0, OPT_PROFILE_DIR }, \
 	{ "pause", no_argument, 0, OPT_PAUSE }, \
 	{ "helper", required_argument, 0, OPT_HELPER }, \
+	{ "rescan", no_argument, 0, OPT_RESCAN }, \
 	{ "help", no_argument, 0, OPT_HELP }
 
 /* Help text for the common options, for each subcommand's --help. */
@@ -98,6 +99,7 @@ struct cmd_common {
 	bool pause;			/* live sources: stop the guest while reading */
 	const char *helper;		/* --helper FILE: host-side vCPU records */
 	const char *guest;		/* --guest N[/M] */
+	bool rescan;			/* --rescan: ignore the guest-discovery cache */
 	const char *profile;
 	const char *profile_dirs[CMD_MAX_PROFILE_DIRS];
 	unsigned nprofile_dirs;

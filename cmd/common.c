@@ -20,6 +20,10 @@ const char cmd_common_help[] =
 	"                     guest hypervisor's VMCB/VMCS for --guest\n"
 	"  --guest N          work inside guest N of the guest hypervisor whose memory\n"
 	"                     SOURCE holds (see vmet guests): its EPT/NPT is stage 2\n"
+	"  --guest N/M        inside guest M of guest N (found in N's memory; up to 4\n"
+	"                     levels, see vmet guests --depth)\n"
+	"  --rescan           --guest: scan SOURCE again instead of re-checking the\n"
+	"                     locations cached by the last scan\n"
 	"Translation options (override what the source records):\n"
 	"  --cr3 X            stage-1 root (guest CR3; PCID bits are ignored)\n"
 	"  --mode M           stage-1 paging: 4, 5, pae, 32 or none\n"
@@ -180,6 +184,9 @@ int cmd_common_option(struct cmd_common *c, int opt, const char *arg)
 		return 1;
 	case OPT_GUEST:
 		c->guest = arg;
+		return 1;
+	case OPT_RESCAN:
+		c->rescan = true;
 		return 1;
 	case OPT_PROFILE:
 		c->profile = arg;

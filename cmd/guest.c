@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/s2source.h"
 #include "os/linux/linux.h"
 
 const char *guest_trust_name(enum guest_trust t)
@@ -44,14 +45,27 @@ static int kernel_text(struct aspace *lower, uint64_t cr3, enum paging_mode mode
 	return rc;
 }
 
-static int guest_check_depth(struct phys_source *src, const struct guest *g,
+static int guest_check_depth(struct aspace *lower, struct phys_source *src, const struct guest *g,
 			     struct guest_check *out, struct vmet_err *err);
 
 int guest_check(struct phys_source *src, const struct guest *g, struct guest_check *out,
 		struct vmet_err *err)
 {
+	struct aspace *phys = aspace_phys_new(src);
+	int rc;
+
+	if (!phys)
+		return vmet_errf(err, VMET_ENOMEM, "out of memory");
+	rc = guest_check_at(phys, src, g, out, err);
+	aspace_free(phys);
+	return rc;
+}
+
+int guest_check_at(struct aspace *lower, struct phys_source *src, const struct guest *g,
+		   struct guest_check *out, struct vmet_err *err)
+{
 	struct guest g5;
-	int rc = guest_check_depth(src, g, out, err);
+	int rc = guest_check_depth(lower, src, g, out, err);
 
 	out->s2_mode = g->s2_mode;
 	/* A VMCB does not say how deep the nested tables are: a host with
@@ -64,7 +78,7 @@ int guest_check(struct phys_source *src, const struct guest *g, struct guest_che
 	{
 		struct guest_check c5;
 
-		rc = guest_check_depth(src, &g5, &c5, err);
+		rc = guest_check_depth(lower, src, &g5, &c5, err);
 		if (!rc && c5.trust != GUEST_NO_KERNEL) {
 			*out = c5;
 			out->s2_mode = PAGING_5LEVEL;
@@ -73,25 +87,24 @@ int guest_check(struct phys_source *src, const struct guest *g, struct guest_che
 	return rc;
 }
 
-static struct aspace *stage2_space(struct phys_source *src, const struct guest *g,
-				   struct vmet_err *err)
+struct aspace *guest_stage2_new(struct aspace *lower, enum stage2_type type, uint64_t root,
+				enum paging_mode mode, struct vmet_err *err)
 {
-	struct stack_spec spec = { 0 };
-	struct aspace *top;
-
-	spec.nlevels = 1;
-	spec.level[0].s2_type = g->s2_type;
-	spec.level[0].s2_root = g->s2_root;
-	spec.level[0].s2_mode = g->s2_mode;
-	if (aspace_stack_build(src, &spec, &top, err))
+	switch (type) {
+	case STAGE2_EPT:
+		return aspace_ept_new(lower, root, err);
+	case STAGE2_NPT:
+		return aspace_npt_new(lower, mode ? mode : PAGING_4LEVEL, root, err);
+	default:
+		vmet_errf(err, VMET_EINVAL, "no stage 2 to walk");
 		return NULL;
-	return top;
+	}
 }
 
-static int guest_check_depth(struct phys_source *src, const struct guest *g,
+static int guest_check_depth(struct aspace *lower, struct phys_source *src, const struct guest *g,
 			     struct guest_check *out, struct vmet_err *err)
 {
-	struct aspace *s2, *phys;
+	struct aspace *s2, *phys = lower;
 	struct vmet_err ctl_err = { 0 };
 	uint64_t va = 0, pa = 0;
 	size_t n_host = 0;
@@ -104,10 +117,9 @@ static int guest_check_depth(struct phys_source *src, const struct guest *g,
 			 "no stage 2 (the guest hypervisor uses shadow paging for it): not walkable");
 		return 0;
 	}
-	s2 = stage2_space(src, g, err);
+	s2 = guest_stage2_new(lower, g->s2_type, g->s2_root, g->s2_mode, err);
 	if (!s2)
 		return err ? err->code : VMET_EINVAL;
-	phys = s2->lower;
 
 	/* What the guest hypervisor says: any vCPU whose CR3 reaches a kernel. */
 	for (size_t i = 0; i < g->nvcpu && !out->ctl_ok; i++) {
@@ -185,7 +197,7 @@ static int guest_check_depth(struct phys_source *src, const struct guest *g,
 			 g->s2_type == STAGE2_EPT ? "EPTP" : "nCR3", g->s2_root, out->ctl_cr3,
 			 ctl_err.msg, n_host ? " and no host-side CR3 reaches one either" : "");
 	}
-	aspace_free_stack(s2);
+	aspace_free(s2);
 	return 0;
 }
 
@@ -197,53 +209,125 @@ static void progress(void *ctx, uint64_t done, uint64_t total)
 		fputc('\n', stderr);
 }
 
+int guest_discover_inner(struct aspace *s2, const char *label, struct guest_list *gl,
+			 uint64_t *scanned, scan_progress_fn show, struct vmet_err *err)
+{
+	struct phys_source *gsrc = aspace_source_new(s2, label, err);
+	int rc;
+
+	memset(gl, 0, sizeof(*gl));
+	if (scanned)
+		*scanned = gsrc ? phys_total_size(gsrc) : 0;
+	if (!gsrc)
+		return vmet_err_prefix(err, err ? err->code : VMET_EINVAL, "%s", label);
+	rc = guests_discover(gsrc, gl, show, NULL, err);
+	if (rc)
+		vmet_err_prefix(err, rc, "%s", label);
+	phys_close(gsrc);
+	return rc;
+}
+
+static void path_text(const unsigned *path, int n, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%s%u", i ? "/" : "", path[i]);
+}
+
 int cmd_guest_spec(struct cmd_common *c, struct phys_source *src, struct stack_spec *spec,
 		   struct guest_check *chk, struct vmet_err *err)
 {
 	unsigned path[STACK_MAX_LEVELS];
 	int depth = guest_path_parse(c->guest, path, STACK_MAX_LEVELS);
-	struct guest_list gl;
+	struct aspace *lower;
 	bool show = !c->quiet && isatty(2);
-	int rc;
+	int rc = 0;
 
 	if (depth < 0)
-		return vmet_errf(err, VMET_EINVAL, "--guest: '%s' is not N or N/M (numbers from 1)", c->guest);
-	if (depth > 1)
-		return vmet_errf(err, VMET_EUNSUPPORTED,
-				 "--guest %s: entering a guest's own guests (deeper than one level) is not "
-				 "supported yet", c->guest);
+		return vmet_errf(err, VMET_EINVAL, "--guest: '%s' is not N or N/M... (numbers from 1, at most %d "
+				 "levels)", c->guest, STACK_MAX_LEVELS);
 	if (c->s2_type != STAGE2_NONE)
 		return vmet_errf(err, VMET_EINVAL, "--guest and --eptp/--ncr3 both name a stage 2: give one");
-	rc = guests_discover(src, &gl, show ? progress : NULL, NULL, err);
-	if (rc)
-		return vmet_err_prefix(err, rc, "--guest %s", c->guest);
-	if (path[0] > gl.n) {
-		rc = vmet_errf(err, VMET_ENOTFOUND,
-			       "--guest %u: %zu guest%s found in %s (see vmet guests)%s", path[0], gl.n,
-			       gl.n == 1 ? "" : "s", c->source, gl.truncated ? "; scan truncated" : "");
-		guest_list_free(&gl);
-		return rc;
-	}
-	rc = guest_check(src, &gl.g[path[0] - 1], chk, err);
-	if (!rc && chk->trust == GUEST_NO_KERNEL && !c->have_cr3)
-		rc = vmet_errf(err, VMET_ENOTFOUND, "guest %u: %s", path[0], chk->note);
-	if (!rc) {
-		const struct guest *g = &gl.g[path[0] - 1];
+	lower = aspace_phys_new(src);
+	if (!lower)
+		return vmet_errf(err, VMET_ENOMEM, "out of memory");
+	if (c->phys_bits)
+		lower->phys_bits = c->phys_bits;
+	memset(spec, 0, sizeof(*spec));
+	spec->phys_bits = c->phys_bits;
+	for (int lvl = 0; lvl < depth && !rc; lvl++) {
+		char here[64], parent[64];
+		struct guest_list gl;
+		uint64_t scanned = 0;
+		const struct guest *g;
+		bool last = lvl == depth - 1;
 
-		if (chk->trust == GUEST_DISAGREE)
-			fprintf(stderr, "%s: WARNING: guest %u: %s\n", c->prog, path[0], chk->note);
-		memset(spec, 0, sizeof(*spec));
-		spec->phys_bits = c->phys_bits;
-		spec->nlevels = 1;
-		spec->level[0].s2_type = g->s2_type;
-		spec->level[0].s2_root = g->s2_root;
-		spec->level[0].s2_mode = c->s2_mode > 0 ? (enum paging_mode)c->s2_mode : chk->s2_mode;
-		spec->stage1 = true;
-		spec->cr3 = c->have_cr3 ? c->cr3 : chk->cr3;
-		spec->mode = c->mode >= 0 ? (enum paging_mode)c->mode : chk->mode;
-		if (c->pti)
-			spec->x86_flags |= X86_PTI_KERNEL_ROOT;
+		path_text(path, lvl + 1, here, sizeof(here));
+		path_text(path, lvl, parent, sizeof(parent));
+		if (lvl == 0) {
+			rc = guests_discover_cached(src, c->source,
+						    c->rescan ? GUESTS_CACHE_REFRESH : GUESTS_CACHE_USE, &gl, NULL,
+						    show ? progress : NULL, NULL, err);
+		} else {
+			char label[96];
+
+			snprintf(label, sizeof(label), "guest %s's memory", parent);
+			if (show)
+				fprintf(stderr, "vmet: looking for the guests of guest %s\n", parent);
+			rc = guest_discover_inner(lower, label, &gl, &scanned, show ? progress : NULL, err);
+		}
+		if (rc) {
+			vmet_err_prefix(err, rc, "--guest %s", c->guest);
+			break;
+		}
+		if (path[lvl] > gl.n) {
+			if (lvl == 0)
+				rc = vmet_errf(err, VMET_ENOTFOUND,
+					       "--guest %s: %zu guest%s found in %s, no guest %u (see vmet guests)%s",
+					       c->guest, gl.n, gl.n == 1 ? "" : "s", c->source, path[0],
+					       gl.truncated ? "; scan truncated" : "");
+			else
+				rc = vmet_errf(err, VMET_ENOTFOUND,
+					       "--guest %s: guest %s runs %zu guest%s of its own (level %d; %" PRIu64
+					       " MiB of its memory scanned), no guest %u (see vmet guests --depth %d)%s",
+					       c->guest, parent, gl.n, gl.n == 1 ? "" : "s", lvl + 1, scanned >> 20,
+					       path[lvl], lvl + 1, gl.truncated ? "; scan truncated" : "");
+			guest_list_free(&gl);
+			break;
+		}
+		g = &gl.g[path[lvl] - 1];
+		rc = guest_check_at(lower, src, g, chk, err);
+		if (!rc && chk->trust == GUEST_NO_KERNEL && !(last && c->have_cr3))
+			rc = vmet_errf(err, VMET_ENOTFOUND, "guest %s: %s", here, chk->note);
+		if (!rc) {
+			struct stack_level *l = &spec->level[lvl];
+			struct aspace *s2;
+
+			if (chk->trust == GUEST_DISAGREE)
+				fprintf(stderr, "%s: WARNING: guest %s: %s\n", c->prog, here, chk->note);
+			l->s2_type = g->s2_type;
+			l->s2_root = g->s2_root;
+			l->s2_mode = last && c->s2_mode > 0 ? (enum paging_mode)c->s2_mode : chk->s2_mode;
+			spec->nlevels = (unsigned)lvl + 1;
+			if (!last) {
+				s2 = guest_stage2_new(lower, l->s2_type, l->s2_root, l->s2_mode, err);
+				if (!s2)
+					rc = err ? err->code : VMET_EINVAL;
+				else
+					lower = s2;
+			}
+		}
+		guest_list_free(&gl);
 	}
-	guest_list_free(&gl);
-	return rc;
+	aspace_free_stack(lower);
+	if (rc)
+		return rc;
+	spec->stage1 = true;
+	spec->cr3 = c->have_cr3 ? c->cr3 : chk->cr3;
+	spec->mode = c->mode >= 0 ? (enum paging_mode)c->mode : chk->mode;
+	if (c->pti)
+		spec->x86_flags |= X86_PTI_KERNEL_ROOT;
+	return 0;
 }

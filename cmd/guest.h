@@ -43,11 +43,25 @@ struct guest_check {
 /* Check one guest; `src` supplies the host-side records (src->vcpus, layer 0). */
 int guest_check(struct phys_source *src, const struct guest *g, struct guest_check *out,
 		struct vmet_err *err);
+/* The same for a guest found in the memory `lower` (a guest's own guest:
+ * `lower` is its parent's stage-2 space; host-side records still from src). */
+int guest_check_at(struct aspace *lower, struct phys_source *src, const struct guest *g,
+		   struct guest_check *out, struct vmet_err *err);
+
+/* A stage-2 space for a guest over `lower` (free with aspace_free). */
+struct aspace *guest_stage2_new(struct aspace *lower, enum stage2_type type, uint64_t root,
+				enum paging_mode mode, struct vmet_err *err);
+
+/* The guests of a guest: scan the memory its stage 2 `s2` maps (no cache). */
+int guest_discover_inner(struct aspace *s2, const char *label, struct guest_list *gl,
+			 uint64_t *scanned, scan_progress_fn show, struct vmet_err *err);
 
 /*
- * For --guest N: discover guests, check guest N, and describe its stack:
- * stage 2 from its VMCB/VMCS, stage 1 from the trusted CR3 (unless --cr3
- * overrides it).  Disagreement is printed on stderr (even with --quiet).
+ * For --guest N[/M...]: discover guests, check guest N, and describe its
+ * stack: stage 2 from its VMCB/VMCS, stage 1 from the trusted CR3 (unless
+ * --cr3 overrides it).  With N/M, guest N's memory (through its stage 2) is
+ * scanned for its own guests and guest M's stage 2 is stacked on N's, and
+ * so on.  Disagreement is printed on stderr (even with --quiet).
  */
 int cmd_guest_spec(struct cmd_common *c, struct phys_source *src, struct stack_spec *spec,
 		   struct guest_check *chk, struct vmet_err *err);

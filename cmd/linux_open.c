@@ -376,16 +376,16 @@ fail:
 	return rc;
 }
 
-int linux_session_start(struct cmd_common *c, int argc, char **argv, int optind,
+int linux_session_start(struct cmd_common *c, int argc, char **argv, int first,
 			struct linux_session *s)
 {
 	struct vmet_err err = { 0 };
 
-	if (argc - optind != 1) {
+	if (argc - first != 1) {
 		cmd_error(c, "need exactly one SOURCE (see --help)");
 		return EXIT_USAGE;
 	}
-	c->source = argv[optind];
+	c->source = argv[first];
 	if (linux_session_open(c, s, &err)) {
 		cmd_error(c, "%s", err.msg);
 		return EXIT_USAGE;

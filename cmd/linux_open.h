@@ -32,11 +32,11 @@ int linux_session_open(struct cmd_common *c, struct linux_session *s, struct vme
 void linux_session_close(struct linux_session *s);
 
 /*
- * What ps and netstat do once their options are parsed: argv[optind] must
+ * What ps and netstat do once their options are parsed: argv[first] must
  * be the only operand, the SOURCE; open the session.  EXIT_OK, or
  * EXIT_USAGE with the reason said on stderr.
  */
-int linux_session_start(struct cmd_common *c, int argc, char **argv, int optind,
+int linux_session_start(struct cmd_common *c, int argc, char **argv, int first,
 			struct linux_session *s);
 
 /* "vmcoreinfo", "cr3", "scan". */

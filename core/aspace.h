@@ -59,7 +59,7 @@ struct xlate_step {
 	uint64_t page_size;	/* when leaf */
 };
 
-#define XLATE_TRACE_MAX 64	/* 5-level over 5-level = 35 reads; room for 3 stages */
+#define XLATE_TRACE_MAX 256	/* 5-level over 5-level: 35 reads; three 5-level stages: 215 */
 
 struct xlate_trace {
 	size_t n;

@@ -31,21 +31,11 @@ static int by_first_pa(const void *a, const void *b)
 	return x->vcpu[0].pa < y->vcpu[0].pa ? -1 : x->vcpu[0].pa > y->vcpu[0].pa;
 }
 
-int guests_discover(struct phys_source *src, struct guest_list *out,
-		    scan_progress_fn progress, void *ctx, struct vmet_err *err)
+int guests_group(struct guest_list *out, struct vmet_err *err)
 {
-	struct vmet_err scan_err = { 0 };
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	rc = vmctl_scan(src, &out->all, &out->nall, GUESTS_MAX_CTL, progress, ctx, &scan_err);
-	if (rc == VMET_ELIMIT)
-		out->truncated = true;
-	else if (rc) {
-		if (err)
-			*err = scan_err;
-		return rc;
-	}
+	free(out->g);
+	out->g = NULL;
+	out->n = 0;
 	if (!out->nall)
 		return 0;
 	qsort(out->all, out->nall, sizeof(*out->all), by_key_then_pa);
@@ -76,6 +66,24 @@ int guests_discover(struct phys_source *src, struct guest_list *out,
 	for (size_t i = 0; i < out->n; i++)
 		out->g[i].number = (unsigned)i + 1;
 	return 0;
+}
+
+int guests_discover(struct phys_source *src, struct guest_list *out,
+		    scan_progress_fn progress, void *ctx, struct vmet_err *err)
+{
+	struct vmet_err scan_err = { 0 };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = vmctl_scan(src, &out->all, &out->nall, GUESTS_MAX_CTL, progress, ctx, &scan_err);
+	if (rc == VMET_ELIMIT)
+		out->truncated = true;
+	else if (rc) {
+		if (err)
+			*err = scan_err;
+		return rc;
+	}
+	return guests_group(out, err);
 }
 
 void guest_list_free(struct guest_list *l)

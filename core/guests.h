@@ -41,6 +41,46 @@ int guests_discover(struct phys_source *src, struct guest_list *out,
 		    scan_progress_fn progress, void *ctx, struct vmet_err *err);
 void guest_list_free(struct guest_list *l);
 
+/* Group out->all (any order) into out->g, numbered as guests_discover does. */
+int guests_group(struct guest_list *out, struct vmet_err *err);
+
+/*
+ * Discovery through a cache of where the control structures were found, so
+ * that --guest N does not scan the whole memory every run.  The cache holds
+ * only locations (kind, address, stage-2 root) under a key naming the
+ * source: for a regular file its path, device, inode, size and mtime (a
+ * changed file misses); for anything else (live sources, devices) the
+ * source spec and its range list.  A hit is never taken on trust: every
+ * cached structure is read again from `src` and must pass its checker with
+ * the same kind and stage-2 root, its fields taken fresh; if any fails, the
+ * whole memory is scanned as without a cache.  A live source can gain a
+ * guest that a hit does not show: `vmet guests` (GUESTS_CACHE_REFRESH)
+ * always scans and rewrites the entry.
+ *
+ * The cache directory: $VMET_CACHE_DIR/guests, else
+ * $XDG_CACHE_HOME/vmet/guests, else $HOME/.cache/vmet/guests.  Failing to
+ * read or write it is never an error: discovery goes on without it.
+ */
+enum guests_cache_mode {
+	GUESTS_CACHE_OFF,	/* scan; do not touch the cache */
+	GUESTS_CACHE_USE,	/* a valid entry, else scan and store */
+	GUESTS_CACHE_REFRESH,	/* scan and store */
+};
+
+struct guests_cache_info {
+	bool hit;		/* the list came from a validated entry */
+	bool stored;		/* the entry was (re)written */
+	char note[256];		/* why there was no hit, or where it came from */
+};
+
+int guests_discover_cached(struct phys_source *src, const char *spec,
+			   enum guests_cache_mode mode, struct guest_list *out,
+			   struct guests_cache_info *info, scan_progress_fn progress,
+			   void *ctx, struct vmet_err *err);
+
+/* The cache directory (malloc'd); VMET_ENOTFOUND when none can be named. */
+int guests_cache_dir(char **dir, struct vmet_err *err);
+
 /* Parse "N" or "N/M" (nesting path) into numbers; returns depth or -1. */
 int guest_path_parse(const char *s, unsigned *path, int max);
 

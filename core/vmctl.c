@@ -2,9 +2,11 @@
 #include "core/vmctl.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "core/svm.h"
 #include "core/vmx.h"
 
@@ -15,18 +17,34 @@ const char *vmctl_kind_name(enum vmctl_kind k)
 	switch (k) {
 	case VMCTL_VMCB: return "vmcb";
 	case VMCTL_VMCS12: return "vmcs12";
+	case VMCTL_XEN_VVMCS: return "xen-vvmcs";
 	}
 	return "?";
 }
 
-/* Cheap pre-filter on the first bytes, so most pages are never copied. */
+bool vmctl_check_kind(enum vmctl_kind kind, const uint8_t page[4096], uint64_t pa,
+		      struct vmctl *out, char *why, size_t whylen)
+{
+	switch (kind) {
+	case VMCTL_VMCB: return vmcb_check(page, pa, out, why, whylen);
+	case VMCTL_VMCS12: return vmcs12_check(page, pa, out, why, whylen);
+	case VMCTL_XEN_VVMCS: return xen_vvmcs_check(page, pa, out, why, whylen);
+	}
+	if (why && whylen)
+		snprintf(why, whylen, "unknown structure kind %d", (int)kind);
+	return false;
+}
+
+/* Cheap pre-filter on the first bytes, so most pages are never copied:
+ * VMRUN intercepted (VMCB), vmcs12's revision, or a VMCS header (revision
+ * set, shadow bit and abort indicator clear) followed by a 16-bit slot
+ * (Xen's virtual VMCS). */
 static bool maybe(const uint8_t *head)
 {
-	uint32_t misc2, rev;
+	uint32_t misc2 = le32(head + VMCB_INTERCEPT_MISC2), rev = le32(head);
 
-	memcpy(&rev, head, 4);
-	memcpy(&misc2, head + VMCB_INTERCEPT_MISC2, 4);
-	return (misc2 & 1) || (rev & 0x7fffffffu) == VMCS12_REVISION;
+	return (misc2 & 1) || (rev & 0x7fffffffu) == VMCS12_REVISION ||
+	       (rev && !(rev >> 31) && !le32(head + 4) && !(le64(head + 8) >> 16));
 }
 
 int vmctl_scan(struct phys_source *src, struct vmctl **out, size_t *n,
@@ -68,7 +86,11 @@ int vmctl_scan(struct phys_source *src, struct vmctl **out, size_t *n,
 			} else if (!maybe(page)) {
 				continue;
 			}
-			if (!vmcb_check(page, pa, &v, NULL, 0) && !vmcs12_check(page, pa, &v, NULL, 0))
+			/* Xen's layout before vmcs12: its structural checks are the
+			 * stricter, and a Xen host nested in KVM hands its guests
+			 * vmcs12's revision identifier. */
+			if (!vmcb_check(page, pa, &v, NULL, 0) && !xen_vvmcs_check(page, pa, &v, NULL, 0) &&
+			    !vmcs12_check(page, pa, &v, NULL, 0))
 				continue;
 			if (cnt == max) {
 				*out = res;

@@ -3,10 +3,12 @@
  * Finding a guest hypervisor's control structures in its own memory: AMD
  * VMCBs (architectural layout) and Intel VMCSs in the layouts that matter
  * (KVM's vmcs12, which is what a KVM host keeps in a KVM guest's memory for
- * the guest's own guests).  Each checker accepts a page only when it passes
- * the consistency checks the processor (or KVM) makes at VM entry, so that
- * random memory does not yield a false guest; callers then check that a
- * kernel really lies behind what was found.
+ * the guest's own guests, and Xen's virtual VMCS, what a Xen host keeps
+ * there when the processor has no VMCS shadowing).  Each checker accepts a
+ * page only when it passes the consistency checks the processor (or the
+ * emulating host) makes at VM entry and the layout's own invariants, so
+ * that random memory does not yield a false guest; callers then check that
+ * a kernel really lies behind what was found.
  */
 #ifndef VMET_CORE_VMCTL_H
 #define VMET_CORE_VMCTL_H
@@ -20,6 +22,7 @@
 enum vmctl_kind {
 	VMCTL_VMCB = 1,		/* AMD SVM VMCB */
 	VMCTL_VMCS12,		/* KVM's vmcs12 (Intel VMX) */
+	VMCTL_XEN_VVMCS,	/* Xen's virtual VMCS (Intel VMX) */
 };
 
 struct vmctl {
@@ -40,6 +43,12 @@ bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 		char *why, size_t whylen);
 bool vmcs12_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 		  char *why, size_t whylen);
+bool xen_vvmcs_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
+		     char *why, size_t whylen);
+
+/* The checker for `kind` (re-checking a structure found before). */
+bool vmctl_check_kind(enum vmctl_kind kind, const uint8_t page[4096], uint64_t pa,
+		      struct vmctl *out, char *why, size_t whylen);
 
 typedef void (*scan_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 

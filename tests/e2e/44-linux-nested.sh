@@ -26,6 +26,7 @@ for tool in qemu-system-x86_64 jq; do
 done
 [ -x "$NB/boot.sh" ] && [ -x "$NB/capture.sh" ] || skip "tests/guest/nested scripts missing"
 export VMET_STATE_DIR=$TMP/state
+export VMET_CACHE_DIR=$TMP/cache	# guest-discovery cache: not the user's
 NAME=e2e-nested-$$
 trap '"$NB/stop.sh" "$NAME" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 # The bed itself failing (it is slow and load-sensitive under TCG) is not a
@@ -72,6 +73,21 @@ RAMFILE=$(cat "$S/ram.path")
 expect_exit 0 "$VMET" ps --json --profile "$PROF" --guest 1 --pause "qemu:$RAMFILE,qmp=$S/qmp.sock"
 ps_norm "$OUT" >"$TMP/live-l2.txt"
 compare_live "$S/truth-l2-ps.txt" "$TMP/live-l2.txt" "l2 processes, live from L0 (qemu:RAMFILE,qmp=)"
+# The second --guest run on the same source re-checks the cached VMCB
+# instead of scanning L1's memory (live: keyed by the spec, re-checked).
+expect_exit 0 "$VMET" ps --json --profile "$PROF" --guest 1 --pause "qemu:$RAMFILE,qmp=$S/qmp.sock"
+ps_norm "$OUT" >"$TMP/live-l2b.txt"
+compare_live "$S/truth-l2-ps.txt" "$TMP/live-l2b.txt" "l2 processes, live, cached VMCB location"
+n=$(ls "$VMET_CACHE_DIR"/guests/*.guests 2>/dev/null | wc -l)
+[ "$n" -ge 2 ] || { echo "FAIL: $n guest-discovery cache entries (dump and live expected)"; FAILS=$((FAILS + 1)); }
+# L2 runs no guest of its own: --depth 2 scans its memory through the NPT
+# and says so; --guest 1/1 names the level.
+expect_exit 0 "$VMET" guests --depth 2 --json "$DUMP"
+jq -e '.guests[0].guests == [] and .guests[0].guests_note == null and .guests[0].guests_scanned_bytes > 0' \
+	"$OUT" >/dev/null || { echo "FAIL: guests --depth 2: $(jq -c '.guests[0] | {guests, guests_note}' "$OUT")"; FAILS=$((FAILS + 1)); }
+echo "L2's memory scanned for guests of its own: $(jq '.guests[0].guests_scanned_bytes' "$OUT") bytes"
+expect_exit 2 "$VMET" ps --profile "$PROF" --guest 1/1 "$DUMP"
+expect_err "guest 1 runs 0 guests of its own"
 expect_exit 0 "$VMET" dump --quiet "$DUMP" -o "$TMP/nested.vmsnap"
 expect_exit 0 "$VMET" ps --json --profile "$PROF" --guest 1 "$TMP/nested.vmsnap"
 ps_norm "$OUT" >"$TMP/snap-l2.txt"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* VMCB and vmcs12 recognition: real-looking structures are found, near misses are not. */
+/* VMCB, vmcs12 and Xen virtual VMCS recognition: real-looking structures are found, near misses are not. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/bytes.h"
 #include "core/guests.h"
 #include "core/svm.h"
 #include "core/vmx.h"
@@ -218,6 +219,265 @@ static void test_vmcs12(void **state)
 	assert_non_null(strstr(why, "CR3"));
 }
 
+/* Xen's virtual VMCS: field encodings map to the slots Xen's layout gives. */
+static void test_xen_vvmcs_slots(void **state)
+{
+	(void)state;
+	assert_int_equal(xen_vvmcs_slot(VMCS_ENC_VPID), 63);
+	assert_int_equal(xen_vvmcs_slot(0x0002), 1);		/* posted-interrupt vector */
+	assert_int_equal(xen_vvmcs_slot(VMCS_ENC_EPT_POINTER), 141);
+	assert_int_equal(xen_vvmcs_slot(VMCS_ENC_EPT_POINTER | 1), 141);	/* high half */
+	assert_int_equal(xen_vvmcs_slot(VMCS_ENC_LINK_POINTER), 192);
+	assert_int_equal(xen_vvmcs_slot(VMCS_ENC_GUEST_EFER), 195);
+	assert_int_equal(xen_vvmcs_slot(VMCS_ENC_PIN_CTL), 256);
+	assert_int_equal(xen_vvmcs_slot(VMCS_ENC_SECONDARY_CTL), 271);
+	assert_int_equal(xen_vvmcs_slot(VMCS_ENC_GUEST_CR0), 448);
+	assert_int_equal(xen_vvmcs_slot(VMCS_ENC_GUEST_CR3), 449);
+	assert_int_equal(xen_vvmcs_slot(VMCS_ENC_GUEST_RIP), 463);
+	assert_int_equal(xen_vvmcs_slot(VMCS_ENC_HOST_CR4), 482);
+	for (uint32_t enc = 0; enc < 0x8000; enc++)
+		assert_true(xen_vvmcs_slot(enc) < 512);
+}
+
+/* Store a field the way Xen does: masked to its width. */
+static void xput(uint8_t *p, uint32_t enc, uint64_t val)
+{
+	unsigned w = (enc >> 13) & 3;
+
+	if (w == 0)
+		val &= 0xffff;
+	else if (w == 2)
+		val &= 0xffffffff;
+	mutate64(p, 8 * xen_vvmcs_slot(enc), val);
+}
+
+/* A virtual VMCS as a Xen host leaves it for a 64-bit KVM-or-Xen guest
+ * hypervisor's 64-bit guest with EPT (fields as KVM writes them). */
+static void make_xen_vvmcs(uint8_t *p, uint32_t revision)
+{
+	memset(p, 0, 4096);
+	put32(p, 0, revision);
+	xput(p, VMCS_ENC_VPID, 1);
+	xput(p, 0x0800, 0x18);					/* guest ES selector */
+	xput(p, VMCS_ENC_EPT_POINTER, 0x3e81e000 | 6 | (3 << 3) | (1 << 6));
+	xput(p, VMCS_ENC_LINK_POINTER, ~0ull);
+	xput(p, VMCS_ENC_GUEST_EFER, 0xd01);
+	xput(p, 0x2804, 0x0007040600070406ull);			/* guest PAT */
+	xput(p, VMCS_ENC_PIN_CTL, 0x16 | 1 | 8);
+	xput(p, VMCS_ENC_CPU_CTL, 0x80000000u | 0x04006172);
+	xput(p, VMCS_ENC_EXIT_CTL, 0x3fefff);
+	xput(p, VMCS_ENC_ENTRY_CTL, 0xd3ff);			/* IA-32e, load EFER */
+	xput(p, VMCS_ENC_SECONDARY_CTL, 0x2 | 0x20 | 0x80);	/* EPT, VPID, unrestricted */
+	xput(p, 0x4800, 0xffffffff);				/* guest ES limit */
+	xput(p, VMCS_ENC_GUEST_CR0, 0x80050033);
+	xput(p, VMCS_ENC_GUEST_CR3, 0x6b42000);
+	xput(p, VMCS_ENC_GUEST_CR4, 0x3726f0);
+	xput(p, VMCS_ENC_GUEST_RIP, 0xffffffff81e0a1ceull);
+	xput(p, VMCS_ENC_HOST_CR0, 0x80050033);
+	xput(p, VMCS_ENC_HOST_CR3, 0x10ab000);
+	xput(p, VMCS_ENC_HOST_CR4, 0x3726f0);
+}
+
+static void test_xen_vvmcs(void **state)
+{
+	uint8_t p[4096];
+	struct vmctl v;
+	char why[160];
+
+	(void)state;
+	make_xen_vvmcs(p, 0x10);
+	assert_true(xen_vvmcs_check(p, 0x7000, &v, why, sizeof(why)));
+	assert_int_equal(v.kind, VMCTL_XEN_VVMCS);
+	assert_string_equal(vmctl_kind_name(v.kind), "xen-vvmcs");
+	assert_int_equal(v.pa, 0x7000);
+	assert_int_equal(v.s2_type, STAGE2_EPT);
+	assert_int_equal(v.s2_root, 0x3e81e000 | 6 | (3 << 3) | (1 << 6));
+	assert_int_equal(v.s2_mode, PAGING_4LEVEL);
+	assert_int_equal(v.cr0, 0x80050033);
+	assert_int_equal(v.cr3, 0x6b42000);
+	assert_int_equal(v.cr4, 0x3726f0);
+	assert_int_equal(v.efer, 0xd01);
+	assert_int_equal(v.rip, 0xffffffff81e0a1ceull);
+	assert_int_equal(v.id, 1);
+	assert_int_equal(v.mode, PAGING_4LEVEL);
+	/* neither a VMCB nor a vmcs12 */
+	assert_false(vmcb_check(p, 0, NULL, why, sizeof(why)));
+	assert_false(vmcs12_check(p, 0, NULL, why, sizeof(why)));
+
+	/* A Xen host nested in KVM passes vmcs12's revision on: still Xen's. */
+	make_xen_vvmcs(p, VMCS12_REVISION);
+	assert_true(xen_vvmcs_check(p, 0, &v, why, sizeof(why)));
+
+	/* Without "load IA32_EFER" the EFER field is 0; the entry control
+	 * still makes the guest 64-bit. */
+	make_xen_vvmcs(p, 0x10);
+	xput(p, VMCS_ENC_ENTRY_CTL, 0x13ff);	/* IA-32e, no load EFER */
+	xput(p, VMCS_ENC_GUEST_EFER, 0);
+	assert_true(xen_vvmcs_check(p, 0, &v, why, sizeof(why)));
+	assert_int_equal(v.mode, PAGING_4LEVEL);
+
+	/* EPT off: found, no stage 2 (and no unrestricted guest without EPT) */
+	make_xen_vvmcs(p, 0x10);
+	xput(p, VMCS_ENC_SECONDARY_CTL, 0x20);
+	assert_true(xen_vvmcs_check(p, 0, &v, why, sizeof(why)));
+	assert_int_equal(v.s2_type, STAGE2_NONE);
+	xput(p, VMCS_ENC_SECONDARY_CTL, 0xa0);
+	assert_false(xen_vvmcs_check(p, 0, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "unrestricted"));
+	/* secondary controls ignored unless activated */
+	make_xen_vvmcs(p, 0x10);
+	xput(p, VMCS_ENC_CPU_CTL, 0x04006172);
+	assert_true(xen_vvmcs_check(p, 0, &v, why, sizeof(why)));
+	assert_int_equal(v.s2_type, STAGE2_NONE);
+}
+
+struct xen_miss {
+	uint32_t enc;		/* 0xffffffff: raw byte offset in `off` */
+	size_t off;
+	uint64_t val;
+	const char *why;
+};
+
+static void test_xen_vvmcs_near_misses(void **state)
+{
+	static const struct xen_miss miss[] = {
+		{ 0xffffffff, 4, 1, "abort" },
+		{ 0xffffffff, 0, 0, "revision" },
+		{ 0xffffffff, 0, 0x80000010u, "shadow-VMCS" },
+		{ 0xffffffff, 8 * 1, 0x10000, "16-bit" },		/* 16-bit slot too wide */
+		{ 0xffffffff, 8 * 40, 1, "16-bit" },			/* no such field */
+		{ 0xffffffff, 8 * 300, 1ull << 32, "32-bit" },
+		{ VMCS_ENC_LINK_POINTER, 0, 0x1234, "link pointer" },
+		{ VMCS_ENC_LINK_POINTER, 0, 0, NULL },			/* page 0: allowed */
+		{ VMCS_ENC_HOST_CR0, 0, 0x80050013, "host CR0" },	/* NE clear */
+		{ VMCS_ENC_HOST_CR4, 0, 0x3706f0 & ~0x2000ull, "host CR4" },
+		{ VMCS_ENC_HOST_CR3, 0, 1ull << 55, "host CR3" },
+		{ VMCS_ENC_PIN_CTL, 0, 0x9, "pin-based" },
+		{ VMCS_ENC_GUEST_CR0, 0, 0x80050013, "guest CR0" },
+		{ VMCS_ENC_GUEST_CR0, 0, 0x80000020, "PE/PG" },		/* PG without PE */
+		{ VMCS_ENC_GUEST_CR4, 0, 0x3706f0 & ~0x2000ull, "guest CR4" },
+		{ VMCS_ENC_GUEST_CR4, 0, 0x2000, "IA-32e" },		/* long mode, no PAE */
+		{ VMCS_ENC_GUEST_CR3, 0, 1ull << 60, "CR3" },
+		{ VMCS_ENC_GUEST_EFER, 0, 0x1d01, "EFER" },		/* SVME is AMD's */
+		{ VMCS_ENC_GUEST_EFER, 0, 0x001, "LMA" },
+		{ VMCS_ENC_EPT_POINTER, 0, 0x3e81e000 | 3, "EPTP" },
+		{ VMCS_ENC_EPT_POINTER, 0, 6 | (3 << 3), "EPTP" },	/* table at 0 */
+	};
+	uint8_t p[4096];
+	char why[160];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(miss) / sizeof(miss[0]); i++) {
+		make_xen_vvmcs(p, 0x10);
+		if (miss[i].enc == 0xffffffff) {
+			if (miss[i].off == 0 || miss[i].off == 4)
+				put32(p, miss[i].off, (uint32_t)miss[i].val);
+			else
+				mutate64(p, miss[i].off, miss[i].val);
+		} else {
+			mutate64(p, 8 * xen_vvmcs_slot(miss[i].enc), miss[i].val);
+		}
+		why[0] = '\0';
+		if (!miss[i].why) {
+			assert_true(xen_vvmcs_check(p, 0, NULL, why, sizeof(why)));
+			continue;
+		}
+		if (xen_vvmcs_check(p, 0, NULL, why, sizeof(why)))
+			fail_msg("case %zu (%s) accepted", i, miss[i].why);
+		if (!strstr(why, miss[i].why))
+			fail_msg("case %zu: expected '%s' in '%s'", i, miss[i].why, why);
+	}
+}
+
+/* Hostile memory: no checker takes random pages, uniform pages, page
+ * tables, text, or a random page behind a well-formed VMCS header. */
+static void test_hostile_pages(void **state)
+{
+	uint8_t p[4096];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned accepted = 0;
+
+	(void)state;
+	for (unsigned n = 0; n < 20000; n++) {
+		for (size_t i = 0; i < sizeof(p); i += 8) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			memcpy(p + i, &x, 8);
+		}
+		switch (n % 4) {
+		case 1:		/* a valid header on random bytes */
+			put32(p, 0, 0x10);
+			put32(p, 4, 0);
+			mutate64(p, 8, 0);
+			break;
+		case 2:		/* mostly zero, random bytes sprinkled */
+			for (size_t i = 0; i < sizeof(p); i++)
+				if (p[i] & 0xf0)
+					p[i] = 0;
+			put32(p, 0, 0x4);
+			put32(p, 4, 0);
+			break;
+		case 3:		/* small values only: every 16/32-bit slot passes */
+			for (size_t i = 0; i < sizeof(p); i += 8)
+				mutate64(p, i, le64(p + i) & 0xffff);
+			put32(p, 0, 0x12);
+			put32(p, 4, 0);
+			break;
+		}
+		accepted += vmcb_check(p, 0, NULL, NULL, 0) + vmcs12_check(p, 0, NULL, NULL, 0) +
+			    xen_vvmcs_check(p, 0, NULL, NULL, 0);
+	}
+	assert_int_equal(accepted, 0);
+	for (unsigned b = 0; b < 256; b++) {
+		memset(p, b, sizeof(p));
+		assert_false(vmcb_check(p, 0, NULL, NULL, 0));
+		assert_false(xen_vvmcs_check(p, 0, NULL, NULL, 0));
+	}
+	/* a page table: entries 0x...067 */
+	for (size_t i = 0; i < 512; i++)
+		mutate64(p, 8 * i, 0x1000000ull + 0x1000 * i + 0x67);
+	assert_false(xen_vvmcs_check(p, 0, NULL, NULL, 0));
+	assert_false(vmcb_check(p, 0, NULL, NULL, 0));
+	/* text */
+	for (size_t i = 0; i < sizeof(p); i++)
+		p[i] = "Linux version 6.1.0 (debian-kernel@lists.debian.org) "[i % 53];
+	assert_false(xen_vvmcs_check(p, 0, NULL, NULL, 0));
+	/* a vmcs12 (host PAT at 256, a 16-bit read-only slot in Xen's layout) */
+	make_vmcs12(p);
+	mutate64(p, 256, 0x0007040600070406ull);
+	assert_false(xen_vvmcs_check(p, 0, NULL, NULL, 0));
+}
+
+static void test_scan_xen(void **state)
+{
+	struct phys_source *src = mem_source_new(8 << 20);
+	struct vmctl *v = NULL;
+	size_t n = 0;
+	uint8_t p[4096];
+
+	(void)state;
+	/* noise that passes the pre-filter: small header, then junk */
+	for (uint64_t pa = 0; pa < (8 << 20); pa += 0x3000) {
+		put32(p, 0, 0x10);
+		memset(p + 4, 0x11, sizeof(p) - 4);
+		put32(p, 4, 0);
+		mutate64(p, 8, 0);
+		mem_write(src, pa, p, 4096);
+	}
+	make_xen_vvmcs(p, VMCS12_REVISION);
+	mem_write(src, 0x401000, p, 4096);
+	make_vmcs12(p);
+	mem_write(src, 0x402000, p, 4096);
+	assert_int_equal(vmctl_scan(src, &v, &n, 16, NULL, NULL, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].kind, VMCTL_XEN_VVMCS);
+	assert_int_equal(v[0].pa, 0x401000);
+	assert_int_equal(v[1].kind, VMCTL_VMCS12);
+	free(v);
+	phys_close(src);
+}
+
 static void test_scan_both_kinds(void **state)
 {
 	struct phys_source *src = mem_source_new(8 << 20);
@@ -288,6 +548,11 @@ int main(void)
 		cmocka_unit_test(test_check_rejects_near_misses),
 		cmocka_unit_test(test_scan_finds_only_vmcbs),
 		cmocka_unit_test(test_vmcs12),
+		cmocka_unit_test(test_xen_vvmcs_slots),
+		cmocka_unit_test(test_xen_vvmcs),
+		cmocka_unit_test(test_xen_vvmcs_near_misses),
+		cmocka_unit_test(test_hostile_pages),
+		cmocka_unit_test(test_scan_xen),
 		cmocka_unit_test(test_scan_both_kinds),
 		cmocka_unit_test(test_guests_grouping),
 	};
