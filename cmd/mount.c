@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
+#include <fuse_lowlevel.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -423,7 +425,6 @@ int cmd_mount(int argc, char **argv)
 }
 
 static volatile sig_atomic_t child_pid;
-static struct fuse *shell_fuse;
 
 static void pass_on(int sig)
 {
@@ -431,12 +432,43 @@ static void pass_on(int sig)
 		kill((pid_t)child_pid, sig);
 }
 
-/* COMMAND is gone: stop serving (its namespace, and the mount, go with it). */
+static volatile sig_atomic_t child_exited;
+
 static void child_done(int sig)
 {
 	(void)sig;
-	if (shell_fuse)
-		fuse_exit(shell_fuse);
+	child_exited = 1;
+}
+
+/*
+ * Serve until COMMAND has exited and the connection has then been quiet
+ * for a moment.  COMMAND's last closes reach us as RELEASE/RELEASEDIR
+ * requests queued as it exits; they must be answered (libfuse frees a
+ * directory handle only then), so the caller holds COMMAND's mount
+ * namespace open: were it to die with COMMAND, the mount and the queued
+ * requests would go with it.  Processes COMMAND left behind are not
+ * waited for; once vmet closes the connection they get ENOTCONN.
+ */
+static void shell_serve(struct fuse_session *se)
+{
+	struct fuse_buf buf = { .mem = NULL };
+	struct pollfd p = { .fd = fuse_session_fd(se), .events = POLLIN };
+
+	while (!fuse_session_exited(se)) {
+		int n = poll(&p, 1, child_exited ? 200 : -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* quiet after COMMAND ended, or poll failed */
+		n = fuse_session_receive_buf(se, &buf);
+		if (n == -EINTR || n == -EAGAIN)
+			continue;
+		if (n <= 0)
+			break;		/* 0: the connection ended */
+		fuse_session_process_buf(se, &buf);
+	}
+	free(buf.mem);
 }
 
 /*
@@ -453,7 +485,7 @@ static void shell_child(int fd, int report, char **cmd)
 	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40555,user_id=0,group_id=0,allow_other", fd);
 	if (unshare(CLONE_NEWNS))
 		r.step = 1;
-	else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+	else if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL))
 		r.step = 2;
 	else if (mount("vmet", "/proc", "fuse.vmet", MS_RDONLY | MS_NOSUID | MS_NODEV, opts))
 		r.step = 3;
@@ -484,7 +516,7 @@ int cmd_shell(int argc, char **argv)
 	struct served sv = { .snap = &s, .c = &c };
 	struct fuse *f = NULL;
 	pid_t pid;
-	int first, rc, wst = 0, status, fd, rep[2] = { -1, -1 };
+	int first, rc, wst = 0, status, fd, nsfd = -1, rep[2] = { -1, -1 };
 	struct { int step, err; } r = { 0, 0 };
 	char fdpath[32];
 	const char *sh = getenv("SHELL");
@@ -510,7 +542,6 @@ int cmd_shell(int argc, char **argv)
 		cmd_error(&c, "cannot set up the FUSE session");
 		goto fail;
 	}
-	shell_fuse = f;
 	/* Before fork: a COMMAND that ends at once must still stop the loop. */
 	{
 		struct sigaction sa = { .sa_handler = child_done };	/* no SA_RESTART */
@@ -551,8 +582,14 @@ int cmd_shell(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
 	}
+	{
+		char ns[64];
+
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)pid);
+		nsfd = open(ns, O_RDONLY | O_CLOEXEC);	/* fails if COMMAND is gone */
+	}
 	if (waitpid(pid, &wst, WNOHANG) == 0) {
-		fuse_loop(f);
+		shell_serve(fuse_get_session(f));
 		while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 			;
 	}
@@ -566,9 +603,10 @@ fail:
 	if (!f && fd >= 0)
 		close(fd);
 out:
-	shell_fuse = NULL;
 	if (f)
 		fuse_destroy(f);	/* closes the connection: late users get ENOTCONN */
+	if (nsfd >= 0)
+		close(nsfd);		/* COMMAND's namespace, and the mount, go now */
 	if (rep[0] >= 0)
 		close(rep[0]);
 	if (rep[1] >= 0)
