@@ -12,8 +12,10 @@
 #    remote address:port, state, owning PID, and (with -e) the inode that
 #    the processes' fd links carry.
 # 3. `vmet mount DUMP DIR`: the files have the kernel's shapes (52 stat
-#    fields, fd links equal to /net/tcp's inodes) and SIGTERM unmounts with
-#    exit 0.
+#    fields, fd links equal to /net/tcp's inodes); every process's exe, cwd
+#    and root links and environ equal the guest's own readlink and environ
+#    (truth.txt's exe/cwd/root/environ lines: a cwd across a mount with a
+#    space in it, a deleted exe); SIGTERM unmounts with exit 0.
 # 4. `vmet mount --refresh 1` on the live RAM file reads the guest again.
 # 5. SIGTERM to `vmet shell` is passed on to COMMAND.
 # Needs root, /dev/fuse, procps and net-tools, else exit 77.
@@ -113,6 +115,21 @@ else
 	done
 	[ "$links" -ge 10 ] || { echo "FAIL: only $links socket fd links"; FAILS=$((FAILS + 1)); }
 	echo "vmet mount: $(ls -d "$MNT"/[0-9]* | wc -l) process directories, $links socket fd links, all in /net"
+	# exe, cwd, root and environ of every process, as the guest's own
+	# vmet-helper fds read them (readlink; environ's bytes in hex).
+	for d in "$MNT"/[0-9]*; do
+		p=${d##*/}
+		for l in exe cwd root; do
+			[ -L "$d/$l" ] && printf '%s\t%s\t%s\n' "$l" "$p" "$(readlink "$d/$l")"
+		done
+		printf 'environ\t%s\t%s\n' "$p" "$(od -An -v -tx1 "$d/environ" | tr -d ' \n')"
+	done | LC_ALL=C sort >"$TMP/mine-links.txt"
+	grep -P '^(exe|cwd|root|environ)\t' "$TRUTH" | LC_ALL=C sort >"$TMP/truth-links.txt"
+	[ "$(grep -c '^exe' "$TMP/truth-links.txt")" -gt 20 ] &&
+		grep -qP '^cwd\t[0-9]+\t/run/vmet/a dir$' "$TMP/truth-links.txt" &&
+		grep -qP '^exe\t[0-9]+\t/run/vmet/gone-helper \(deleted\)$' "$TMP/truth-links.txt" ||
+		{ echo "FAIL: the guest's truth lacks the exe/cwd scene (old initramfs?)"; FAILS=$((FAILS + 1)); }
+	compare "$TMP/truth-links.txt" "$TMP/mine-links.txt" "/PID/{exe,cwd,root,environ} of every process"
 	# Read-only.
 	if (echo x >"$MNT/1/comm") 2>/dev/null; then
 		echo "FAIL: a write succeeded"; FAILS=$((FAILS + 1))
