@@ -18,7 +18,11 @@
 #    space in it, a deleted exe); SIGTERM unmounts with exit 0.
 # 4. `vmet mount --refresh 1` on the live RAM file reads the guest again.
 # 5. SIGTERM to `vmet shell` is passed on to COMMAND.
-# Needs root, /dev/fuse, procps and net-tools, else exit 77.
+# 6. Debian's chkrootkit (its /proc checks: lkm = chkproc + chkdirs, ps,
+#    sniffer) runs to completion in `vmet shell` and reports only what
+#    vmet-mount(1) says it reports.
+# Needs root, /dev/fuse, procps and net-tools, else exit 77 (chkrootkit:
+# its part is skipped, saying so, when it is not installed).
 set -u
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VMET_LINUX_GUEST_LIB=1
@@ -184,6 +188,33 @@ rc=$?
 [ "$rc" = 143 ] || { echo "FAIL: vmet shell after SIGTERM exited $rc, wanted 143"; FAILS=$((FAILS + 1)); }
 pgrep -f "^sleep 59.7$" >/dev/null && { echo "FAIL: COMMAND survived SIGTERM"; FAILS=$((FAILS + 1)); }
 echo "SIGTERM to vmet shell: COMMAND ended, exit $rc"
+
+# --- 6. chkrootkit --------------------------------------------------------
+# Its checks that read /proc: lkm (chkproc compares chdir("/proc/N") for
+# every N up to 4194304 with readdir and ps; chkdirs compares link counts),
+# ps, sniffer (ifpromisc scans /proc/*/fd).  They must run to completion;
+# what they report is what vmet-mount(1) documents: chkproc's one "hidden"
+# process is chkproc itself (the /self alias), nothing else.
+if command -v chkrootkit >/dev/null; then
+	t0=$(date +%s)
+	expect_exit 0 timeout -s KILL 900 "$VMET" shell --quiet --profile "$PROF" "$DUMP" -- \
+		chkrootkit lkm ps sniffer
+	t1=$(date +%s)
+	cp "$OUT" "$TMP/chkrootkit.out"
+	grep -q "Checking \`lkm'.*finished" "$OUT" && grep -q "Checking \`sniffer'" "$OUT" ||
+		{ echo "FAIL: chkrootkit did not finish:"; cat "$OUT" "$ERR" | head -20; FAILS=$((FAILS + 1)); }
+	if grep -q -i -E "segmentation|core dumped|aborted" "$OUT" "$ERR" || grep -q INFECTED "$OUT"; then
+		echo "FAIL: chkrootkit crashed or found an infection:"; cat "$OUT" | head -20; FAILS=$((FAILS + 1))
+	fi
+	grep -q "hidden directories using chkdirs.*not found" "$OUT" ||
+		{ echo "FAIL: chkdirs reported:"; cat "$OUT"; FAILS=$((FAILS + 1)); }
+	hidden=$(grep -E "You have +[0-9]+ process hidden" "$OUT" | awk '{ s += $3 } END { print s + 0 }')
+	[ "$hidden" -le 2 ] ||
+		{ echo "FAIL: chkproc reports $hidden hidden processes:"; cat "$OUT"; FAILS=$((FAILS + 1)); }
+	echo "chkrootkit lkm ps sniffer in vmet shell: finished in $((t1 - t0)) s; chkproc: $hidden hidden (itself, for readdir and for ps)"
+else
+	echo "chkrootkit not installed (tests/deps.sh): its part skipped"
+fi
 
 [ "$FAILS" -eq 0 ] || exit 1
 echo "ok"
