@@ -138,7 +138,8 @@ static int path_at(struct linux_kernel *k, uint64_t at, const char *what, char *
 	return *out ? 0 : vmet_errf(err, VMET_ENOMEM, "out of memory");
 }
 
-void linux_task_paths(struct linux_kernel *k, struct linux_task *t, struct linux_report *rep)
+void linux_task_paths(struct linux_kernel *k, struct linux_task *t, bool fs,
+		      struct linux_report *rep)
 {
 	const struct linux_offsets *o = &k->off;
 	struct vmet_err err = { 0 };
@@ -159,7 +160,7 @@ void linux_task_paths(struct linux_kernel *k, struct linux_task *t, struct linux
 		}
 	}
 	/* Kernel threads share init_fs (cwd and root "/"); a zombie has no fs. */
-	if (t->fs) {
+	if (fs && t->fs) {
 		if (path_at(k, t->fs + o->fs_pwd, "fs->pwd", &t->cwd, &err)) {
 			linux_report_err(rep, &err, "PID %d: cwd", t->pid);
 			t->incomplete = true;

@@ -338,6 +338,7 @@ enum {
 	LINUX_TASKS_IDLE = 0x4,		/* include init_task (PID 0) */
 	LINUX_TASKS_ENVIRON = 0x8,	/* read environments (leaders) */
 	LINUX_TASKS_PATHS = 0x10,	/* resolve exe, cwd and root */
+	LINUX_TASKS_EXE = 0x20,		/* resolve exe only */
 };
 
 /*
@@ -387,11 +388,12 @@ int linux_d_path(struct linux_kernel *k, uint64_t vfsmount, uint64_t dentry, cha
 		 struct vmet_err *err);
 
 /*
- * t->exe (mm->exe_file), t->cwd (fs->pwd), t->root (fs->root).  A task
- * without mm or fs has none (not a problem); one that fails is reported
- * and left NULL.
+ * t->exe (mm->exe_file), and with `fs` t->cwd (fs->pwd) and t->root
+ * (fs->root).  A task without mm or fs has none (not a problem); one that
+ * fails is reported and left NULL.
  */
-void linux_task_paths(struct linux_kernel *k, struct linux_task *t, struct linux_report *rep);
+void linux_task_paths(struct linux_kernel *k, struct linux_task *t, bool fs,
+		      struct linux_report *rep);
 
 /* Physical address (in k->lower) of a kernel virtual address. */
 int linux_virt_to_phys(struct linux_kernel *k, uint64_t va, uint64_t *pa,

@@ -189,10 +189,10 @@ static bool dup_opt(char **dst, const char *src)
  * they are resolved.  -1: out of memory.
  */
 static int thread_paths(struct linux_kernel *k, struct linux_task *t,
-			const struct linux_task *leader, struct linux_report *rep)
+			const struct linux_task *leader, bool fs, struct linux_report *rep)
 {
-	if (t->fs != leader->fs) {
-		linux_task_paths(k, t, rep);
+	if (fs && t->fs != leader->fs) {
+		linux_task_paths(k, t, true, rep);
 		free(t->exe);
 		t->exe = NULL;
 	} else if (!dup_opt(&t->cwd, leader->cwd) || !dup_opt(&t->root, leader->root)) {
@@ -245,7 +245,8 @@ static int group_threads(struct linux_kernel *k, size_t at, unsigned flags,
 			t.cmdline_len = out->t[at].cmdline_len;
 			t.cmdline_truncated = out->t[at].cmdline_truncated;
 		}
-		if ((flags & LINUX_TASKS_PATHS) && thread_paths(k, &t, &out->t[at], rep)) {
+		if ((flags & (LINUX_TASKS_PATHS | LINUX_TASKS_EXE)) &&
+		    thread_paths(k, &t, &out->t[at], flags & LINUX_TASKS_PATHS, rep)) {
 			free_strings(&t);
 			return VMET_ENOMEM;
 		}
@@ -287,8 +288,8 @@ static int add_leader(struct linux_kernel *k, uint64_t task, unsigned flags,
 		linux_report_err(rep, &err, "PID %d: environment", t.pid);
 		t.incomplete = true;
 	}
-	if (flags & LINUX_TASKS_PATHS)
-		linux_task_paths(k, &t, rep);
+	if (flags & (LINUX_TASKS_PATHS | LINUX_TASKS_EXE))
+		linux_task_paths(k, &t, flags & LINUX_TASKS_PATHS, rep);
 	if (t.incomplete)
 		out->incomplete = true;
 	at = out->n;

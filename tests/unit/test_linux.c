@@ -1087,6 +1087,13 @@ static void test_paths_and_environ(void **state)
 	assert_true(a->environ_truncated);
 	assert_null(a->cwd);	/* not asked for */
 	linux_task_list_free(&l);
+	/* The exe alone (vmet ps --exe). */
+	assert_int_equal(linux_tasks(k, LINUX_TASKS_EXE, &l, &rep, &err), 0);
+	a = find_pid(&l, 1);
+	assert_string_equal(a->exe, "/gone (deleted)");
+	assert_null(a->cwd);
+	assert_null(a->root);
+	linux_task_list_free(&l);
 	linux_kernel_close(k);
 	free(lay);
 }
