@@ -32,14 +32,18 @@ if [ -z "$src" ]; then
 fi
 [ -n "$src" ] && [ -f "$src" ] ||
 	skip "no guest dump (run tests/guest/testbed.sh, or set VMET_BENCH_SOURCE)"
+# The profile: $VMET_BENCH_PROFILE, else one beside the dump, else vmet's
+# own choice (a bundled profile whose banner fits, else the kernel's BTF).
 prof=${VMET_BENCH_PROFILE:-}
 if [ -z "$prof" ]; then
-	for p in "$(dirname "$src")"/*.vmprof profiles/*.vmprof; do
+	for p in "$(dirname "$src")"/*.vmprof; do
 		[ -f "$p" ] && { prof=$p; break; }
 	done
 fi
 popt=()
 [ -n "$prof" ] && popt=(--profile "$prof")
+"$VMET" ps "${popt[@]}" "$src" >/dev/null 2>&1 ||
+	skip "vmet ps cannot read $src with profile ${prof:-auto}"
 
 mnt=$(mktemp -d /tmp/vmet-bench-mnt.XXXXXX)
 mpid=
@@ -72,7 +76,7 @@ median_ms() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0) ? a / b : 0 }'; }
 
-echo "source: $src; profile: ${prof:-auto}; $RUNS runs each, medians"
+echo "source: $src; profile: ${prof:-chosen by vmet}; $RUNS runs each, medians"
 ntask=$("$VMET" ps "${popt[@]}" "$src" 2>/dev/null | tail -n +2 | wc -l)
 echo "processes: $ntask"
 # Rounds, each running every command once, so that a busy moment on a
