@@ -431,6 +431,29 @@ int cmd_mount(int argc, char **argv)
 	return status;
 }
 
+/*
+ * `vmet dump --pages-for mount`: what vmet mount reads (argv: "mount"
+ * [OPTIONS] SOURCE), without mounting anything.  The exit status is
+ * vmet mount's for that reading.
+ */
+int cmd_mount_reading(int argc, char **argv)
+{
+	struct cmd_common c;
+	struct procfs_snap s;
+	unsigned refresh;
+	int first, rc;
+
+	rc = prepare(argc, argv, false, &c, &s, &first, &refresh);
+	if (rc)
+		return rc == -2 ? EXIT_OK : rc;
+	rc = s.incomplete ? EXIT_INCOMPLETE : EXIT_OK;
+	procfs_snap_free(&s);
+	if (host_proc >= 0)
+		close(host_proc);
+	host_proc = -1;
+	return rc;
+}
+
 static volatile sig_atomic_t child_pid;
 static struct fuse *shell_fuse;
 
