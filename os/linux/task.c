@@ -184,21 +184,23 @@ static bool dup_opt(char **dst, const char *src)
 }
 
 /*
- * A thread's exe is its leader's (one mm); its cwd and root are too when
- * it shares the leader's fs_struct (CLONE_FS, as threads are made), else
- * they are resolved.  -1: out of memory.
+ * A thread's exe is its leader's when they share the mm (a leader that has
+ * exited has none while its threads run on); its cwd and root are when it
+ * shares the leader's fs_struct (CLONE_FS, as threads are made).  What
+ * differs is resolved.  -1: out of memory.
  */
 static int thread_paths(struct linux_kernel *k, struct linux_task *t,
 			const struct linux_task *leader, bool fs, struct linux_report *rep)
 {
-	if (fs && t->fs != leader->fs) {
-		linux_task_paths(k, t, true, rep);
-		free(t->exe);
-		t->exe = NULL;
-	} else if (!dup_opt(&t->cwd, leader->cwd) || !dup_opt(&t->root, leader->root)) {
+	bool own_fs = fs && t->fs != leader->fs;
+
+	if (own_fs || t->mm != leader->mm)
+		linux_task_paths(k, t, own_fs, rep);
+	if (fs && !own_fs && (!dup_opt(&t->cwd, leader->cwd) || !dup_opt(&t->root, leader->root)))
 		return -1;
-	}
-	return dup_opt(&t->exe, t->mm == leader->mm ? leader->exe : NULL) ? 0 : -1;
+	if (t->mm == leader->mm && !t->exe && !dup_opt(&t->exe, leader->exe))
+		return -1;
+	return 0;
 }
 
 /*

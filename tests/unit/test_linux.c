@@ -1098,6 +1098,86 @@ static void test_paths_and_environ(void **state)
 	free(lay);
 }
 
+static uint64_t kr64(struct fx *f, uint64_t va)
+{
+	uint64_t pa = va >= DIRECT && va < DIRECT + MEM ? va - DIRECT : img_pa(va - SLIDE), v;
+
+	memcpy(&v, mem_bytes(f->src) + pa, 8);
+	return v;
+}
+
+/* A second thread (TID tid) in leader's group, sharing its mm and creds. */
+static uint64_t add_thread(struct fx *f, uint64_t leader, int tid)
+{
+	uint64_t thr = kalloc(f, T_SIZE), signal = kr64(f, leader + T_SIGNAL), head = signal + 0x10;
+
+	task_init(f, thr, tid, "worker", kr64(f, leader + T_PARENT), signal, 0x40);
+	kw32(f, thr + T_TGID, kr64(f, leader + T_TGID) & 0xffffffffu);
+	kw64(f, thr + T_MM, kr64(f, leader + T_MM));
+	kw64(f, thr + T_FS, kr64(f, leader + T_FS));
+	/* head <-> leader <-> thr <-> head */
+	kw64(f, head, leader + T_THREAD);
+	kw64(f, leader + T_THREAD, thr + T_THREAD);
+	kw64(f, leader + T_THREAD + 8, head);
+	kw64(f, thr + T_THREAD, head);
+	kw64(f, thr + T_THREAD + 8, leader + T_THREAD);
+	kw64(f, head + 8, thr + T_THREAD);
+	return thr;
+}
+
+static const struct linux_task *find_tid(const struct linux_task_list *l, int tid)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->t[i].pid == tid)
+			return &l->t[i];
+	return NULL;
+}
+
+static void test_thread_paths(void **state)
+{
+	struct fx *f = *state;
+	struct world w;
+	struct tree t;
+	struct linux_layout *lay = vmci_layout();
+	struct linux_kernel *k;
+	struct linux_task_list l;
+	struct linux_report rep = { 0 };
+	struct vmet_err err = { 0 };
+	uint64_t thr, fs2;
+
+	build(f, &w);
+	build_tree(f, &w, &t);
+	thr = add_thread(f, w.a, 7);
+	k = bind_ok(f, lay);
+	/* Shared mm and fs: the leader's paths. */
+	assert_int_equal(linux_tasks(k, LINUX_TASKS_THREADS | LINUX_TASKS_PATHS, &l, &rep, &err), 0);
+	assert_int_equal(rep.n, 0);
+	assert_string_equal(find_tid(&l, 7)->exe, "/gone (deleted)");
+	assert_string_equal(find_tid(&l, 7)->cwd, "/run/vmet/a dir");
+	assert_int_equal(find_pid(&l, 1)->nthreads, 2);
+	linux_task_list_free(&l);
+	/* A thread with its own fs_struct (unshare(CLONE_FS), then chdir). */
+	fs2 = kalloc(f, FS_SIZE);
+	kw64(f, fs2 + FS_ROOT, t.rootfs + M_MNT);
+	kw64(f, fs2 + FS_ROOT + 8, t.droot);
+	kw64(f, fs2 + FS_PWD, t.tmpfs + M_MNT);
+	kw64(f, fs2 + FS_PWD + 8, t.dvmet);
+	kw64(f, thr + T_FS, fs2);
+	/* And a leader that has exited: no mm, no fs; its thread runs on. */
+	kw64(f, w.a + T_MM, 0);
+	kw64(f, w.a + T_FS, 0);
+	assert_int_equal(linux_tasks(k, LINUX_TASKS_THREADS | LINUX_TASKS_PATHS, &l, &rep, &err), 0);
+	assert_int_equal(rep.n, 0);
+	assert_null(find_pid(&l, 1)->exe);
+	assert_null(find_pid(&l, 1)->cwd);
+	assert_string_equal(find_tid(&l, 7)->exe, "/gone (deleted)");
+	assert_string_equal(find_tid(&l, 7)->cwd, "/run/vmet");
+	assert_string_equal(find_tid(&l, 7)->root, "/");
+	linux_task_list_free(&l);
+	linux_kernel_close(k);
+	free(lay);
+}
+
 /* d_path's result for a dentry on the rootfs of build_tree: 0 or the error. */
 static int path_of(struct linux_kernel *k, uint64_t mnt, uint64_t d, char *out)
 {
@@ -1212,6 +1292,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_huge_fdtable_is_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paths_and_environ, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread_paths, setup, teardown),
 		cmocka_unit_test(test_chain_guard),
 		cmocka_unit_test(test_state_letters),
 	};
