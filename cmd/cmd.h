@@ -147,5 +147,7 @@ int cmd_dump(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
+/* vmet mount's reading of the guest alone, nothing mounted (dump --pages-for mount). */
+int cmd_mount_reading(int argc, char **argv);
 
 #endif

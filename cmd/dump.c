@@ -28,13 +28,16 @@ enum { OPT_OUTPUT = OPT_CMD_BASE, OPT_OUT_FORMAT, OPT_SOURCE_FORMAT, OPT_PAGES_F
  */
 int cmd_ps(int argc, char **argv) __attribute__((weak));
 int cmd_netstat(int argc, char **argv) __attribute__((weak));
+int cmd_mount_reading(int argc, char **argv) __attribute__((weak));
 
-static const char *const ps_widest[] = { "-T", NULL };
+static const char *const ps_widest[] = { "-T", "--exe", NULL };
 static const char *const netstat_widest[] = { "-tux", NULL };
 
 static const struct page_consumer consumers[] = {
 	{ "ps", cmd_ps, ps_widest },
 	{ "netstat", cmd_netstat, netstat_widest },
+	/* vmet mount's reading (environments, paths...), without mounting */
+	{ "mount", cmd_mount_reading, NULL },
 };
 
 #define RAW_MAX_END (1ull << 44)	/* a sparse raw image up to 16 TiB */
@@ -55,7 +58,8 @@ static void help(void)
 	       "  --format FMT          output format: vmsnap (default) or raw (file offset =\n"
 	       "                        physical address, holes and zero pages left sparse)\n"
 	       "  --source-format FMT   read SOURCE as raw|elf|lime|vmsnap instead of guessing\n"
-	       "  --pages-for CMDS      run the listed commands (ps, netstat; comma-separated)\n"
+	       "  --pages-for CMDS      run the listed commands (ps, netstat, mount: its\n"
+	       "                        reading, not the mount; comma-separated)\n"
 	       "                        on SOURCE with the same options, output discarded, and\n"
 	       "                        keep only the pages they read: a minimal snapshot\n"
 	       "  --level N             zlib level 1 (fast, default) .. 9 (small)\n"
@@ -229,7 +233,7 @@ static int run_consumers(struct dump_args *d, struct page_set *set)
 				pc = &consumers[i];
 		if (!pc || !pc->run) {
 			cmd_error(&d->c, "--pages-for: '%s' is not %s", name,
-				  pc ? "built into this vmet" : "one of ps, netstat");
+				  pc ? "built into this vmet" : "one of ps, netstat, mount");
 			worst = EXIT_USAGE;
 			break;
 		}

@@ -116,8 +116,13 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	switch (n.kind) {
 	case PN_FILE:
 		/* Size 0 like /proc: readers read to EOF (open sets direct_io). */
-		st->st_mode = S_IFREG | 0444;
+		st->st_mode = S_IFREG | (n.file == PF_ENVIRON ? 0400 : 0444);
 		st->st_nlink = 1;
+		break;
+	case PN_LINK:
+		st->st_mode = S_IFLNK | 0777;
+		st->st_nlink = 1;
+		st->st_size = (off_t)strlen(n.link);
 		break;
 	case PN_FDLINK:
 		st->st_mode = S_IFLNK | 0500;
@@ -143,11 +148,12 @@ static int fs_readlink(const char *path, char *buf, size_t size)
 
 	if (!procfs_lookup(sn, path, fuse_get_context()->pid, &n))
 		return -ENOENT;
-	if (n.kind != PN_FDLINK)
+	if ((n.kind != PN_FDLINK && n.kind != PN_LINK) || !size)
 		return -EINVAL;
-	if (!size)
-		return -EINVAL;
-	snprintf(buf, size, "socket:[%llu]", (unsigned long long)n.fd->inode);
+	if (n.kind == PN_LINK)
+		snprintf(buf, size, "%s", n.link);	/* truncated to size, as FUSE wants */
+	else
+		snprintf(buf, size, "socket:[%llu]", (unsigned long long)n.fd->inode);
 	return 0;
 }
 
@@ -172,7 +178,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
 
 	if (!procfs_lookup(sn, path, fuse_get_context()->pid, &n))
 		return -ENOENT;
-	if (n.kind == PN_FILE || n.kind == PN_FDLINK)
+	if (n.kind == PN_FILE || n.kind == PN_FDLINK || n.kind == PN_LINK)
 		return -ENOTDIR;
 	filler(buf, ".", NULL, 0, 0);
 	filler(buf, "..", NULL, 0, 0);
@@ -275,9 +281,9 @@ static void help(bool shell)
 		       "\n"
 		       "Serve the Linux guest in SOURCE as a read-only proc filesystem at\n"
 		       "MOUNTPOINT (FUSE), from one reading taken at mount time: /PID/ with stat,\n"
-		       "status, comm, cmdline, task/TID/ and fd/ (socket links), /net/tcp, tcp6,\n"
-		       "udp, udp6, unix, and minimal version, uptime, stat, loadavg, meminfo,\n"
-		       "cpuinfo.\n"
+		       "status, comm, cmdline, environ, the exe, cwd and root links (when their\n"
+		       "paths resolve), task/TID/ and fd/ (socket links), /net/tcp, tcp6, udp,\n"
+		       "udp6, unix, and minimal version, uptime, stat, loadavg, meminfo, cpuinfo.\n"
 		       "Stays in the foreground; SIGINT or SIGTERM unmounts.\n");
 	printf("\n"
 	       "Options:\n"
@@ -422,6 +428,29 @@ int cmd_mount(int argc, char **argv)
 		close_file(&sv, sv.open);
 	procfs_snap_free(&s);
 	return status;
+}
+
+/*
+ * `vmet dump --pages-for mount`: what vmet mount reads (argv: "mount"
+ * [OPTIONS] SOURCE), without mounting anything.  The exit status is
+ * vmet mount's for that reading.
+ */
+int cmd_mount_reading(int argc, char **argv)
+{
+	struct cmd_common c;
+	struct procfs_snap s;
+	unsigned refresh;
+	int first, rc;
+
+	rc = prepare(argc, argv, false, &c, &s, &first, &refresh);
+	if (rc)
+		return rc == -2 ? EXIT_OK : rc;
+	rc = s.incomplete ? EXIT_INCOMPLETE : EXIT_OK;
+	procfs_snap_free(&s);
+	if (host_proc >= 0)
+		close(host_proc);
+	host_proc = -1;
+	return rc;
 }
 
 static volatile sig_atomic_t child_pid;

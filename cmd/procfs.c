@@ -179,6 +179,13 @@ void procfs_task_cmdline(struct procfs_buf *b, const struct linux_task *t)
 	procfs_put(b, "", 1);
 }
 
+void procfs_task_environ(struct procfs_buf *b, const struct linux_task *t)
+{
+	if (t->kthread || !t->environ || !t->environ_len)
+		return;
+	procfs_put(b, t->environ, t->environ_len);
+}
+
 /* An IPv4 address as the kernel prints a __be32 with %08X (little-endian host). */
 static uint32_t be32_word(const uint8_t *a)
 {

@@ -45,6 +45,9 @@ void procfs_task_comm(struct procfs_buf *b, const struct linux_task *t);
 /* /proc/PID/cmdline: NUL-terminated arguments; empty for kernel threads. */
 void procfs_task_cmdline(struct procfs_buf *b, const struct linux_task *t);
 
+/* /proc/PID/environ: the environment's bytes as read; empty without one. */
+void procfs_task_environ(struct procfs_buf *b, const struct linux_task *t);
+
 enum procfs_net { PROCFS_TCP, PROCFS_TCP6, PROCFS_UDP, PROCFS_UDP6, PROCFS_UNIX };
 /* /proc/net/{tcp,tcp6,udp,udp6,unix} from a socket list. */
 void procfs_net(struct procfs_buf *b, enum procfs_net which, const struct linux_sock_list *l);

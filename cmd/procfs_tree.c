@@ -4,7 +4,8 @@
  * sorted indexes for lookups by PID, and the path grammar
  *
  *   /  /PID/  /PID/task/  /PID/task/TID/  /PID/fd/  /PID/fd/N  /net/
- *   /PID/{stat,status,comm,cmdline}  /PID/task/TID/{stat,status,comm,cmdline}
+ *   /PID/{stat,status,comm,cmdline,environ}  /PID/task/TID/{stat,...,environ}
+ *   /PID/{exe,cwd,root}  /PID/task/TID/{exe,cwd,root}  (links, when resolved)
  *   /net/{tcp,tcp6,udp,udp6,unix}  /{version,uptime,stat,loadavg,meminfo,cpuinfo}
  *   /self/{stat,status} (the reader's, from the host: see procfs_tree.h), /self/task/
  */
@@ -14,7 +15,9 @@
 
 #include "cmd/procfs_tree.h"
 
-static const char *const pid_files[] = { "stat", "status", "comm", "cmdline" };
+/* stat and status first: /self has those two. */
+static const char *const pid_files[] = { "stat", "status", "comm", "cmdline", "environ" };
+static const char *const pid_links[] = { "exe", "cwd", "root" };
 static const char *const net_files[] = { "tcp", "tcp6", "udp", "udp6", "unix" };
 static const char *const sys_files[] = { "version", "uptime", "stat", "loadavg", "meminfo",
 					 "cpuinfo" };
@@ -114,7 +117,8 @@ int procfs_snap_read(struct linux_session *ses, struct procfs_snap *s, struct vm
 		return vmet_errf(err, VMET_ENOMEM, "out of memory");
 	/* /PID/cmdline wants the arguments apart, as the kernel gives them. */
 	ses->k->cmdline_keep_nul = true;
-	if (linux_tasks(ses->k, LINUX_TASKS_THREADS | LINUX_TASKS_CMDLINE, &s->tl, s->rep, err))
+	if (linux_tasks(ses->k, LINUX_TASKS_THREADS | LINUX_TASKS_CMDLINE | LINUX_TASKS_ENVIRON |
+			LINUX_TASKS_PATHS, &s->tl, s->rep, err))
 		return -1;
 	if (leaders_view(&s->tl, &lv))
 		return vmet_errf(err, VMET_ENOMEM, "out of memory");
@@ -246,6 +250,29 @@ static int name_index(const char *const *names, size_t n, const char *p, size_t 
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The target of one of pid_links for a task; NULL: the link does not exist. */
+static const char *task_link(const struct linux_task *t, int which)
+{
+	return which == 0 ? t->exe : which == 1 ? t->cwd : t->root;
+}
+
+/* A file or link in a PID or TID directory (n->task set). */
+static bool task_entry(const char *name, size_t len, struct procfs_node *n)
+{
+	int i;
+
+	if ((i = name_index(pid_files, NELEM(pid_files), name, len)) >= 0) {
+		n->kind = PN_FILE;
+		n->file = (enum procfs_file)(PF_STAT + i);
+		return true;
+	}
+	if ((i = name_index(pid_links, NELEM(pid_links), name, len)) < 0 ||
+	    !(n->link = task_link(n->task, i)))
+		return false;
+	n->kind = PN_LINK;
+	return true;
+}
+
 bool procfs_lookup(const struct procfs_snap *s, const char *path, int32_t reader,
 		   struct procfs_node *n)
 {
@@ -346,17 +373,9 @@ bool procfs_lookup(const struct procfs_snap *s, const char *path, int32_t reader
 			n->kind = PN_TID;
 			return true;
 		}
-		if (nc != 4 || (i = name_index(pid_files, NELEM(pid_files), comp[3], len[3])) < 0)
-			return false;
-		n->kind = PN_FILE;
-		n->file = (enum procfs_file)(PF_STAT + i);
-		return true;
+		return nc == 4 && task_entry(comp[3], len[3], n);
 	}
-	if (nc != 2 || (i = name_index(pid_files, NELEM(pid_files), comp[1], len[1])) < 0)
-		return false;
-	n->kind = PN_FILE;
-	n->file = (enum procfs_file)(PF_STAT + i);
-	return true;
+	return nc == 2 && task_entry(comp[1], len[1], n);
 }
 
 void procfs_render(const struct procfs_snap *s, const struct procfs_node *n,
@@ -370,6 +389,8 @@ void procfs_render(const struct procfs_snap *s, const struct procfs_node *n,
 	case PF_STATUS: procfs_task_status(b, n->task, nthr); break;
 	case PF_COMM: procfs_task_comm(b, n->task); break;
 	case PF_CMDLINE: procfs_task_cmdline(b, n->task); break;
+	/* Threads share the leader's mm, whose environment was read. */
+	case PF_ENVIRON: procfs_task_environ(b, n->leader ? n->leader : n->task); break;
 	case PF_NET_TCP: procfs_net(b, PROCFS_TCP, &s->sl); break;
 	case PF_NET_TCP6: procfs_net(b, PROCFS_TCP6, &s->sl); break;
 	case PF_NET_UDP: procfs_net(b, PROCFS_UDP, &s->sl); break;
@@ -414,6 +435,9 @@ void procfs_list(const struct procfs_snap *s, const struct procfs_node *n, procf
 	case PN_TID:
 		for (size_t i = 0; i < NELEM(pid_files); i++)
 			fn(ctx, pid_files[i]);
+		for (size_t i = 0; i < NELEM(pid_links); i++)
+			if (task_link(n->task, (int)i))
+				fn(ctx, pid_links[i]);
 		break;
 	case PN_SELF:
 		fn(ctx, "task");

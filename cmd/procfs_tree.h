@@ -40,11 +40,12 @@ enum procfs_kind {
 	PN_SELF,	/* the reader's own directory: not the guest's (see below) */
 	PN_SELF_TASK,	/* /self/task, empty: procps probes it to learn that task/ exists */
 	PN_FDLINK,							/* symlink */
+	PN_LINK,	/* /PID/{exe,cwd,root}: a path read from the guest (link) */
 	PN_FILE,
 };
 
 enum procfs_file {
-	PF_STAT, PF_STATUS, PF_COMM, PF_CMDLINE,
+	PF_STAT, PF_STATUS, PF_COMM, PF_CMDLINE, PF_ENVIRON,
 	PF_NET_TCP, PF_NET_TCP6, PF_NET_UDP, PF_NET_UDP6, PF_NET_UNIX,
 	PF_VERSION, PF_UPTIME, PF_SYSSTAT, PF_LOADAVG, PF_MEMINFO, PF_CPUINFO,
 	/*
@@ -62,13 +63,15 @@ struct procfs_node {
 	const struct linux_task *task;	/* PID/TID directories and their files */
 	const struct linux_task *leader;
 	const struct procfs_fd *fd;	/* PN_FDLINK */
+	const char *link;		/* PN_LINK: the target, never NULL */
 };
 
 /*
  * What `path` ("/", "/1/stat", "/net/tcp"...) names; false: nothing.
  * `reader` is the host PID of the calling process: procps looks itself up
  * as /proc/<getpid()> too, so that name (when no guest process has it)
- * means /self.  It is never listed.
+ * means /self.  It is never listed.  An exe, cwd or root link whose target
+ * is not known (none, or not resolved) does not exist.
  */
 bool procfs_lookup(const struct procfs_snap *s, const char *path, int32_t reader,
 		   struct procfs_node *n);

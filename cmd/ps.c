@@ -12,13 +12,13 @@
 #include "cmd/json.h"
 #include "cmd/linux_open.h"
 
-enum { OPT_TREE = OPT_CMD_BASE, OPT_NO_CMDLINE };
+enum { OPT_TREE = OPT_CMD_BASE, OPT_NO_CMDLINE, OPT_EXE };
 
 #define MAX_PIDS 256
 #define TREE_MAX_DEPTH 64
 
 struct ps_opts {
-	bool threads, tree, cmdline;
+	bool threads, tree, cmdline, exe;
 	int32_t pids[MAX_PIDS];
 	size_t npids;
 };
@@ -39,6 +39,9 @@ static void help(void)
 	       "  -T, --threads           one line per thread (LWP column)\n"
 	       "      --tree              show parent/child relations as a forest\n"
 	       "      --no-cmdline        do not read command lines (show [name] only)\n"
+	       "      --exe               also resolve each executable's path (mm->exe_file,\n"
+	       "                          as readlink /proc/PID/exe gives it): an EXE\n"
+	       "                          column, and \"exe\" in --json\n"
 	       "%s%s"
 	       "\n"
 	       "Exit status: 0 complete, 1 something could not be read or a PID given with\n"
@@ -96,11 +99,14 @@ static void put_safe(const char *s)
 static void print_header(const struct ps_opts *po)
 {
 	if (po->threads)
-		printf("%-8s %7s %7s %7s %4s S %10s %-12s CMD\n", "UID", "PID", "PPID", "LWP",
+		printf("%-8s %7s %7s %7s %4s S %10s %-12s ", "UID", "PID", "PPID", "LWP",
 		       "NLWP", "START", "CR3");
 	else
-		printf("%-8s %7s %7s %4s S %10s %-12s CMD\n", "UID", "PID", "PPID", "THR",
+		printf("%-8s %7s %7s %4s S %10s %-12s ", "UID", "PID", "PPID", "THR",
 		       "START", "CR3");
+	if (po->exe)
+		printf("%-24s ", "EXE");
+	printf("CMD\n");
 }
 
 static void print_row(const struct ps_opts *po, const struct linux_task *t, int depth)
@@ -122,6 +128,12 @@ static void print_row(const struct ps_opts *po, const struct linux_task *t, int 
 	else
 		printf("%-8s %7d %7d %4u %c %10s %-12s ", uid, t->tgid, t->ppid, t->nthreads,
 		       t->state_char, start, cr3);
+	if (po->exe) {
+		size_t n = t->exe ? strlen(t->exe) : 1;
+
+		put_safe(t->exe ? t->exe : "-");
+		printf("%*s ", n < 24 ? (int)(24 - n) : 0, "");
+	}
 	for (int i = 0; i < depth; i++)
 		fputs(i + 1 == depth ? " \\_ " : "    ", stdout);
 	put_safe(cmd);
@@ -132,7 +144,7 @@ static void print_row(const struct ps_opts *po, const struct linux_task *t, int 
 	putchar('\n');
 }
 
-static void json_task(struct json *j, const struct linux_task *t)
+static void json_task(struct json *j, const struct ps_opts *po, const struct linux_task *t)
 {
 	json_obj_begin(j);
 	json_ki64(j, "pid", t->tgid);
@@ -158,6 +170,13 @@ static void json_task(struct json *j, const struct linux_task *t)
 		json_null(j);
 	json_kbool(j, "cmdline_truncated", t->cmdline_truncated);
 	json_kbool(j, "kernel_thread", t->kthread);
+	if (po->exe) {
+		json_key(j, "exe");
+		if (t->exe)
+			json_str(j, t->exe);
+		else
+			json_null(j);
+	}
 	json_key(j, "cr3");
 	if (t->cr3)
 		json_hex(j, t->cr3);
@@ -286,6 +305,7 @@ int cmd_ps(int argc, char **argv)
 		{ "tree", no_argument, 0, OPT_TREE },
 		CMD_LIMIT_LONGOPTS,
 		{ "no-cmdline", no_argument, 0, OPT_NO_CMDLINE },
+		{ "exe", no_argument, 0, OPT_EXE },
 		{ 0, 0, 0, 0 }
 	};
 	struct ps_opts po = { .cmdline = true };
@@ -321,6 +341,9 @@ int cmd_ps(int argc, char **argv)
 		case OPT_NO_CMDLINE:
 			po.cmdline = false;
 			continue;
+		case OPT_EXE:
+			po.exe = true;
+			continue;
 		}
 		r = cmd_common_option(&c, opt, optarg);
 		if (r < 0)
@@ -333,7 +356,8 @@ int cmd_ps(int argc, char **argv)
 	if (linux_session_start(&c, argc, argv, optind, &s))
 		return EXIT_USAGE;
 	rep = s.rep;
-	flags = (po.threads ? LINUX_TASKS_THREADS : 0) | (po.cmdline ? LINUX_TASKS_CMDLINE : 0);
+	flags = (po.threads ? LINUX_TASKS_THREADS : 0) | (po.cmdline ? LINUX_TASKS_CMDLINE : 0) |
+		(po.exe ? LINUX_TASKS_EXE : 0);
 	if (linux_tasks(s.k, flags, &tl, rep, &err)) {
 		cmd_error(&c, "%s", err.msg);
 		linux_report_print(&c, rep);
@@ -361,7 +385,7 @@ int cmd_ps(int argc, char **argv)
 		json_arr_begin(&j);
 		for (size_t i = 0; i < tl.n; i++)
 			if (wanted(&po, &tl.t[i]))
-				json_task(&j, &tl.t[i]);
+				json_task(&j, &po, &tl.t[i]);
 		json_arr_end(&j);
 		linux_json_tail(&j, status == EXIT_OK, rep);
 	} else {

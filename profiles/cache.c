@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The cache of derived profiles, keyed by banner (see cache.h). */
 #include "profiles/cache.h"
+#include "profiles/wanted.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -65,7 +66,8 @@ int profile_cache_path(const char *banner, char **path, struct vmet_err *err)
 		return vmet_errf(err, VMET_EINVAL, "no banner to key the cache with");
 	if ((rc = banner_hash(banner, hex, err)) || (rc = profile_cache_dir(&dir, err)))
 		return rc;
-	snprintf(name, sizeof(name), "/auto-%s.vmprof", hex);
+	/* The generation: an entry made from older wanted lists is not found. */
+	snprintf(name, sizeof(name), "/auto-w%d-%s.vmprof", WANTED_GENERATION, hex);
 	*path = join(dir, name);
 	free(dir);
 	if (!*path)

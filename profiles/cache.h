@@ -9,6 +9,9 @@
  * per banner named after a hash of it, in the ordinary profile format: a
  * cached profile is an ordinary profile file and can be copied out and
  * given with --profile.  $VMET_CACHE_DIR overrides the directory (tests).
+ * The name carries WANTED_GENERATION (profiles/wanted.h): when vmet learns
+ * to read more structs, entries derived by an older vmet are not used (they
+ * lack those structs) but derived again.
  *
  * A cache entry is a hint, never trusted by itself: a file whose banner
  * differs from the one asked for is ignored, and the caller verifies the
@@ -23,7 +26,7 @@
 /* The cache directory (malloc'd; not created). VMET_ENOTFOUND without a home. */
 int profile_cache_dir(char **dir, struct vmet_err *err);
 
-/* The entry path for a banner (malloc'd): DIR/auto-HASH.vmprof. */
+/* The entry path for a banner (malloc'd): DIR/auto-wGENERATION-HASH.vmprof. */
 int profile_cache_path(const char *banner, char **path, struct vmet_err *err);
 
 /*

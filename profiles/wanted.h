@@ -19,6 +19,15 @@
 
 #include "profiles/profile.h"
 
+/*
+ * Raised whenever the lists below gain a struct or symbol: profiles derived
+ * from memory are cached under this generation (profiles/cache.c), so a
+ * cached profile made from a shorter list is derived again rather than
+ * used without the new fields.  2: fs_struct, mount, vfsmount,
+ * hlist_bl_node (the exe, cwd and root links of vmet mount).
+ */
+#define WANTED_GENERATION 2
+
 struct wanted_struct {
 	const char *name;		/* struct, union or typedef name */
 	const char *const *members;	/* NULL-terminated; may be NULL */

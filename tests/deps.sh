@@ -14,7 +14,8 @@ pkgs=(
 	qemu-system-x86 qemu-system-data seabios busybox-static cpio socat jq xz-utils kmod
 	libc6-dev file strace zstd
 	# vmet mount / vmet shell, and the unmodified tools they are tested with
-	libfuse3-dev fuse3 procps net-tools
+	# (chkrootkit: the rootkit checker run against the shadow /proc)
+	libfuse3-dev fuse3 procps net-tools chkrootkit
 	# independent oracles for profile tests
 	gdb binutils
 	# the end-to-end tests under valgrind (make valgrind)

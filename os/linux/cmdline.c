@@ -98,3 +98,50 @@ int linux_task_cmdline(struct linux_kernel *k, struct linux_task *t, struct vmet
 	t->cmdline_len = len;
 	return 0;
 }
+
+/*
+ * fs/proc/base.c environ_read(): the bytes of [env_start, env_end) as they
+ * are, NULs included; no setproctitle case (the kernel has none for the
+ * environment).
+ */
+int linux_task_environ(struct linux_kernel *k, struct linux_task *t, struct vmet_err *err)
+{
+	const struct linux_offsets *o = &k->off;
+	uint64_t se[2];
+	struct aspace *as;
+	size_t len;
+	char *buf;
+	int rc;
+
+	free(t->environ);
+	t->environ = NULL;
+	t->environ_len = 0;
+	t->environ_truncated = false;
+	if (!o->have_environ || !t->mm || !t->cr3)
+		return 0;
+	rc = linux_read(k, t->mm + o->mm_env_start, &se[0], 8, "mm->env_start", err);
+	if (!rc)
+		rc = linux_read(k, t->mm + o->mm_env_end, &se[1], 8, "mm->env_end", err);
+	if (rc)
+		return rc;
+	if (se[1] <= se[0])
+		return 0;	/* exec not finished, or exiting: empty, as in /proc */
+	len = se[1] - se[0] > k->max_environ ? k->max_environ : (size_t)(se[1] - se[0]);
+	t->environ_truncated = len < se[1] - se[0];
+	as = user_space(k, t->cr3, err);
+	if (!as)
+		return err ? err->code : VMET_ENOMEM;
+	buf = malloc(len + 1);
+	if (!buf)
+		return vmet_errf(err, VMET_ENOMEM, "out of memory");
+	rc = aspace_read(as, se[0], buf, len, err);
+	if (rc) {
+		free(buf);
+		return vmet_err_prefix(err, rc, "environment 0x%" PRIx64 "-0x%" PRIx64
+				       " through CR3 0x%" PRIx64, se[0], se[1], t->cr3);
+	}
+	buf[len] = '\0';
+	t->environ = buf;
+	t->environ_len = len;
+	return 0;
+}

@@ -158,6 +158,7 @@ int linux_kernel_bind(struct phys_source *src, struct aspace *lower,
 	k->max_tasks = LINUX_MAX_TASKS;
 	k->max_threads = LINUX_MAX_THREADS;
 	k->max_cmdline = LINUX_MAX_CMDLINE;
+	k->max_environ = LINUX_MAX_ENVIRON;
 	k->max_fds = LINUX_MAX_FDS;
 	k->max_sockets = LINUX_MAX_SOCKETS;
 	if (k->mode != PAGING_4LEVEL && k->mode != PAGING_5LEVEL) {

@@ -44,6 +44,10 @@
 #define LINUX_MAX_TASKS 65536		/* tasks on init_task.tasks */
 #define LINUX_MAX_THREADS 65536		/* threads in one group */
 #define LINUX_MAX_CMDLINE (128u << 10)	/* bytes of one command line */
+#define LINUX_MAX_ENVIRON (128u << 10)	/* bytes of one environment */
+#define LINUX_PATH_MAX 4096		/* a resolved path, as PATH_MAX (with its NUL) */
+#define LINUX_NAME_MAX 255		/* one path component (NAME_MAX) */
+#define LINUX_MAX_MOUNT_HOPS 1024	/* mount crossings while resolving one path */
 #define LINUX_MAX_FDS (1u << 20)	/* fdtable->max_fds */
 #define LINUX_MAX_HASH_BUCKETS (1u << 24)
 #define LINUX_MAX_CHAIN 4096		/* sockets in one hash chain */
@@ -149,6 +153,13 @@ struct linux_offsets {
 	uint64_t cred_uid, cred_gid, cred_euid, cred_egid;
 	/* mm_struct */
 	uint64_t mm_pgd, mm_arg_start, mm_arg_end;
+	bool have_environ;
+	uint64_t mm_env_start, mm_env_end;
+	/* paths (exe, cwd, root): fs_struct, struct path, dentry, mount */
+	bool have_paths;
+	uint64_t task_fs, fs_root, fs_pwd, path_mnt, path_dentry, mm_exe_file, file_f_path;
+	uint64_t dentry_parent, dentry_name, dentry_hash_pprev, qstr_name, qstr_len;
+	uint64_t mount_parent, mount_mountpoint, mount_mnt, vfsmount_root;
 	/* files */
 	uint64_t files_fdt, fdt_max_fds, fdt_fd;
 	uint64_t file_f_op, file_private_data;
@@ -211,7 +222,7 @@ struct linux_kernel {
 	uint64_t root;			/* init_top_pgt, an address in `lower` */
 	uint64_t banner_va, banner_pa;
 	/* caps */
-	size_t max_tasks, max_threads, max_cmdline, max_fds, max_sockets;
+	size_t max_tasks, max_threads, max_cmdline, max_fds, max_sockets, max_environ;
 	/* Command lines keep the NULs between arguments (as /proc/PID/cmdline
 	 * has them) instead of spaces; cmdline_len counts them. */
 	bool cmdline_keep_nul;
@@ -298,11 +309,20 @@ struct linux_task {
 	bool kthread;			/* PF_KTHREAD (a zombie has no mm but is not one) */
 	bool leader;			/* thread-group leader */
 	unsigned nthreads;		/* threads in its group (leaders) */
-	uint64_t mm, files;
+	uint64_t mm, files, fs;
 	uint64_t cr3;			/* mm->pgd as a physical address; 0 none */
 	char *cmdline;			/* malloc'd, args joined with spaces; NULL none */
 	size_t cmdline_len;
 	bool cmdline_truncated;
+	/* LINUX_TASKS_ENVIRON, leaders only (threads share the mm): the bytes
+	 * of /proc/PID/environ, NULs kept; NULL none. */
+	char *environ;
+	size_t environ_len;
+	bool environ_truncated;
+	/* LINUX_TASKS_PATHS: /proc/PID/exe, cwd and root as the guest's
+	 * readlink gives them (malloc'd); NULL when there is none (kernel
+	 * thread, zombie) or it could not be resolved (reported). */
+	char *exe, *cwd, *root;
 	bool incomplete;		/* some field could not be read */
 };
 
@@ -316,6 +336,9 @@ enum {
 	LINUX_TASKS_THREADS = 0x1,	/* list every thread, not only leaders */
 	LINUX_TASKS_CMDLINE = 0x2,	/* read command lines */
 	LINUX_TASKS_IDLE = 0x4,		/* include init_task (PID 0) */
+	LINUX_TASKS_ENVIRON = 0x8,	/* read environments (leaders) */
+	LINUX_TASKS_PATHS = 0x10,	/* resolve exe, cwd and root */
+	LINUX_TASKS_EXE = 0x20,		/* resolve exe only */
 };
 
 /*
@@ -342,6 +365,35 @@ char linux_task_state_char(uint32_t state, uint32_t exit_state);
  */
 int linux_task_cmdline(struct linux_kernel *k, struct linux_task *t,
 		       struct vmet_err *err);
+
+/*
+ * Environment of a task with an mm: [env_start, env_end) read through the
+ * process's own page tables like the command line, every byte kept (as
+ * /proc/PID/environ gives it), capped at k->max_environ.
+ */
+int linux_task_environ(struct linux_kernel *k, struct linux_task *t,
+		       struct vmet_err *err);
+
+/*
+ * The path of (vfsmount, dentry) as the kernel's d_path() writes it for a
+ * reader at the root: component names (dentry->d_name) from the dentry up
+ * to its mount's root, then on through mount->mnt_mountpoint and
+ * mnt_parent until the top mount, " (deleted)" appended for an unlinked
+ * dentry.  out holds LINUX_PATH_MAX bytes.  Bounded: a name longer than
+ * LINUX_NAME_MAX or holding '/' or NUL, a path longer than LINUX_PATH_MAX
+ * (which a cycle becomes), more than LINUX_MAX_MOUNT_HOPS mount crossings,
+ * or an unreadable pointer fail: no path rather than a wrong one.
+ */
+int linux_d_path(struct linux_kernel *k, uint64_t vfsmount, uint64_t dentry, char *out,
+		 struct vmet_err *err);
+
+/*
+ * t->exe (mm->exe_file), and with `fs` t->cwd (fs->pwd) and t->root
+ * (fs->root).  A task without mm or fs has none (not a problem); one that
+ * fails is reported and left NULL.
+ */
+void linux_task_paths(struct linux_kernel *k, struct linux_task *t, bool fs,
+		      struct linux_report *rep);
 
 /* Physical address (in k->lower) of a kernel virtual address. */
 int linux_virt_to_phys(struct linux_kernel *k, uint64_t va, uint64_t *pa,

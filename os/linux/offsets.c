@@ -240,6 +240,48 @@ static void resolve_sockets(const struct profile *p, struct linux_offsets *o)
 	}
 }
 
+/*
+ * /proc/PID/environ and the exe, cwd and root links: optional, each group
+ * switched off when the profile lacks a member (older profiles were made
+ * before vmet read them).
+ */
+static void resolve_paths(const struct profile *p, struct linux_offsets *o)
+{
+	uint64_t path_mnt = 0, path_dentry = 0, bl_pprev = 0, d_hash = 0;
+	const struct need env[] = {
+		{ "mm_struct", "env_start", &o->mm_env_start },
+		{ "mm_struct", "env_end", &o->mm_env_end },
+	};
+	const struct need paths[] = {
+		{ "task_struct", "fs", &o->task_fs },
+		{ "fs_struct", "root", &o->fs_root },
+		{ "fs_struct", "pwd", &o->fs_pwd },
+		{ "path", "mnt", &path_mnt },
+		{ "path", "dentry", &path_dentry },
+		{ "mm_struct", "exe_file", &o->mm_exe_file },
+		{ "file", "f_path", &o->file_f_path },
+		{ "dentry", "d_parent", &o->dentry_parent },
+		{ "dentry", "d_name", &o->dentry_name },
+		{ "dentry", "d_hash", &d_hash },
+		{ "hlist_bl_node", "pprev", &bl_pprev },
+		{ "qstr", "name", &o->qstr_name },
+		{ "qstr", "len", &o->qstr_len },
+		{ "mount", "mnt_parent", &o->mount_parent },
+		{ "mount", "mnt_mountpoint", &o->mount_mountpoint },
+		{ "mount", "mnt", &o->mount_mnt },
+		{ "vfsmount", "mnt_root", &o->vfsmount_root },
+	};
+
+	o->have_environ = have_all(p, env, N(env));
+	/* struct path is two pointers; anything else is not the layout walked. */
+	o->have_paths = have_all(p, paths, N(paths)) && msize(p, "qstr", "len") == 4 &&
+			msize(p, "qstr", "name") == 8 && msize(p, "path", "mnt") == 8 &&
+			msize(p, "path", "dentry") == 8;
+	o->path_mnt = path_mnt;
+	o->path_dentry = path_dentry;
+	o->dentry_hash_pprev = d_hash + bl_pprev;
+}
+
 int linux_offsets_resolve(const struct profile *p, struct linux_offsets *o,
 			  struct vmet_err *err)
 {
@@ -260,5 +302,6 @@ int linux_offsets_resolve(const struct profile *p, struct linux_offsets *o,
 	    symbol(p, "_stext", &o->sym_text, false, NULL))
 		o->sym_text = LINUX_DEFAULT_TEXT;
 	resolve_sockets(p, o);
+	resolve_paths(p, o);
 	return 0;
 }

@@ -51,8 +51,13 @@ void linux_task_list_free(struct linux_task_list *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->t[i].cmdline);
+		free(l->t[i].environ);
+		free(l->t[i].exe);
+		free(l->t[i].cwd);
+		free(l->t[i].root);
+	}
 	free(l->t);
 	memset(l, 0, sizeof(*l));
 }
@@ -78,6 +83,8 @@ static uint64_t task_span(const struct linux_offsets *o)
 	s = MAXF(s, o->task_signal + 8);
 	s = MAXF(s, o->task_thread_node + 16);
 	s = MAXF(s, o->task_files + 8);
+	if (o->have_paths)
+		s = MAXF(s, o->task_fs + 8);
 	return s;
 }
 
@@ -121,6 +128,7 @@ int linux_task_read(struct linux_kernel *k, uint64_t task, struct linux_task *t,
 	t->start_ns = le64(b + o->task_start);
 	t->mm = le64(b + o->task_mm);
 	t->files = le64(b + o->task_files);
+	t->fs = o->have_paths ? le64(b + o->task_fs) : 0;
 	t->kthread = (t->flags & PF_KTHREAD) != 0;
 	t->leader = t->pid == t->tgid;
 	parent = le64(b + o->task_real_parent);
@@ -155,6 +163,43 @@ int linux_task_read(struct linux_kernel *k, uint64_t task, struct linux_task *t,
 			t->cr3 = 0;
 		}
 	}
+	return 0;
+}
+
+static void free_strings(struct linux_task *t)
+{
+	free(t->cmdline);
+	free(t->environ);
+	free(t->exe);
+	free(t->cwd);
+	free(t->root);
+	t->cmdline = t->environ = t->exe = t->cwd = t->root = NULL;
+}
+
+/* strdup of a string that may be NULL; false when out of memory. */
+static bool dup_opt(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return !src || *dst;
+}
+
+/*
+ * A thread's exe is its leader's when they share the mm (a leader that has
+ * exited has none while its threads run on); its cwd and root are when it
+ * shares the leader's fs_struct (CLONE_FS, as threads are made).  What
+ * differs is resolved.  -1: out of memory.
+ */
+static int thread_paths(struct linux_kernel *k, struct linux_task *t,
+			const struct linux_task *leader, bool fs, struct linux_report *rep)
+{
+	bool own_fs = fs && t->fs != leader->fs;
+
+	if (own_fs || t->mm != leader->mm)
+		linux_task_paths(k, t, own_fs, rep);
+	if (fs && !own_fs && (!dup_opt(&t->cwd, leader->cwd) || !dup_opt(&t->root, leader->root)))
+		return -1;
+	if (t->mm == leader->mm && !t->exe && !dup_opt(&t->exe, leader->exe))
+		return -1;
 	return 0;
 }
 
@@ -202,8 +247,15 @@ static int group_threads(struct linux_kernel *k, size_t at, unsigned flags,
 			t.cmdline_len = out->t[at].cmdline_len;
 			t.cmdline_truncated = out->t[at].cmdline_truncated;
 		}
+		if ((flags & (LINUX_TASKS_PATHS | LINUX_TASKS_EXE)) &&
+		    thread_paths(k, &t, &out->t[at], flags & LINUX_TASKS_PATHS, rep)) {
+			free_strings(&t);
+			return VMET_ENOMEM;
+		}
+		if (t.incomplete)
+			out->incomplete = true;
 		if (list_push(out, &t)) {
-			free(t.cmdline);
+			free_strings(&t);
 			return VMET_ENOMEM;
 		}
 	}
@@ -233,11 +285,18 @@ static int add_leader(struct linux_kernel *k, uint64_t task, unsigned flags,
 		linux_report_err(rep, &err, "PID %d: command line", t.pid);
 		t.incomplete = true;
 	}
+	if ((flags & LINUX_TASKS_ENVIRON) && !t.kthread && t.cr3 &&
+	    linux_task_environ(k, &t, &err)) {
+		linux_report_err(rep, &err, "PID %d: environment", t.pid);
+		t.incomplete = true;
+	}
+	if (flags & (LINUX_TASKS_PATHS | LINUX_TASKS_EXE))
+		linux_task_paths(k, &t, flags & LINUX_TASKS_PATHS, rep);
 	if (t.incomplete)
 		out->incomplete = true;
 	at = out->n;
 	if (list_push(out, &t)) {
-		free(t.cmdline);
+		free_strings(&t);
 		return VMET_ENOMEM;
 	}
 	rc = group_threads(k, at, flags, out, rep);

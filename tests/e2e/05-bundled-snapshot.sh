@@ -32,6 +32,11 @@ expect_out "[kthreadd]"
 expect_exit 0 "$VMET" netstat "$T.vmsnap"
 expect_out "127.0.0.1:7010"
 
+# the snapshot holds what ps --exe (and vmet mount) read: complete
+expect_exit 0 "$VMET" ps --exe --json "$T.vmsnap"
+[ "$(jq -r '.tasks[] | select(.comm == "vmet-gone") | .exe' "$OUT")" = "/run/vmet/gone-helper (deleted)" ] ||
+	{ echo "FAIL: ps --exe: vmet-gone's exe is not the deleted helper"; FAILS=$((FAILS + 1)); }
+
 # a page the commands never read is a hole, reported as such
 expect_exit 1 "$VMET" translate --json "$T.vmsnap" 0xffffffffff600000
 finish

@@ -11,8 +11,9 @@
 #   3. the RAM copy taken while it was stopped (raw, no CR3: banner scan),
 # and every PID, PPID, real and effective UID/GID, thread count, comm and
 # command line must match: nothing missing, nothing extra.  Threads are
-# compared with -T.  The profile is built now from the DWARF vmlinux of the
-# kernel under test (CI always gets Debian's newest kernel).
+# compared with -T, executables (--exe) with the guest's readlink.  The
+# profile is built now from the DWARF vmlinux of the kernel under test (CI
+# always gets Debian's newest kernel).
 #
 # Sourced with VMET_LINUX_GUEST_LIB=1 (by 41-linux-netstat.sh) it only
 # defines linux_testbed and the normalizers.  No QEMU, kernel or tools: exit 77.
@@ -160,6 +161,13 @@ cp "$PROF" "$TMP/profiles/"
 expect_exit 0 "$VMET" ps -T --json --profile-dir "$TMP/profiles" "$DUMP"
 threads_norm "$OUT" >"$TMP/threads.txt"
 compare "$TRUTH_THREADS" "$TMP/threads.txt" "threads (-T)"
+
+# --exe (DWARF profile): every process's executable equals the guest's own
+# readlink of /proc/PID/exe (truth.txt's exe lines), "(deleted)" included.
+expect_exit 0 "$VMET" ps --exe --json --profile "$PROF" "$DUMP"
+jq -r '.tasks[] | select(.exe != null) | "exe\t\(.pid)\t\(.exe)"' "$OUT" | LC_ALL=C sort >"$TMP/exe.txt"
+grep -P '^exe\t' "$TRUTH" | LC_ALL=C sort >"$TMP/truth-exe.txt"
+compare "$TMP/truth-exe.txt" "$TMP/exe.txt" "ps --exe"
 
 # What the scene set up, seen in vmet's own fields.
 j=$TMP/dump.json

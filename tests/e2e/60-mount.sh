@@ -12,11 +12,17 @@
 #    remote address:port, state, owning PID, and (with -e) the inode that
 #    the processes' fd links carry.
 # 3. `vmet mount DUMP DIR`: the files have the kernel's shapes (52 stat
-#    fields, fd links equal to /net/tcp's inodes) and SIGTERM unmounts with
-#    exit 0.
+#    fields, fd links equal to /net/tcp's inodes); every process's exe, cwd
+#    and root links and environ equal the guest's own readlink and environ
+#    (truth.txt's exe/cwd/root/environ lines: a cwd across a mount with a
+#    space in it, a deleted exe); SIGTERM unmounts with exit 0.
 # 4. `vmet mount --refresh 1` on the live RAM file reads the guest again.
 # 5. SIGTERM to `vmet shell` is passed on to COMMAND.
-# Needs root, /dev/fuse, procps and net-tools, else exit 77.
+# 6. Debian's chkrootkit (its /proc checks: lkm = chkproc + chkdirs, ps,
+#    sniffer) runs to completion in `vmet shell` and reports only what
+#    vmet-mount(1) says it reports.
+# Needs root, /dev/fuse, procps and net-tools, else exit 77 (chkrootkit:
+# its part is skipped, saying so, when it is not installed).
 set -u
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VMET_LINUX_GUEST_LIB=1
@@ -113,6 +119,21 @@ else
 	done
 	[ "$links" -ge 10 ] || { echo "FAIL: only $links socket fd links"; FAILS=$((FAILS + 1)); }
 	echo "vmet mount: $(ls -d "$MNT"/[0-9]* | wc -l) process directories, $links socket fd links, all in /net"
+	# exe, cwd, root and environ of every process, as the guest's own
+	# vmet-helper fds read them (readlink; environ's bytes in hex).
+	for d in "$MNT"/[0-9]*; do
+		p=${d##*/}
+		for l in exe cwd root; do
+			[ -L "$d/$l" ] && printf '%s\t%s\t%s\n' "$l" "$p" "$(readlink "$d/$l")"
+		done
+		printf 'environ\t%s\t%s\n' "$p" "$(od -An -v -tx1 "$d/environ" | tr -d ' \n')"
+	done | LC_ALL=C sort >"$TMP/mine-links.txt"
+	grep -P '^(exe|cwd|root|environ)\t' "$TRUTH" | LC_ALL=C sort >"$TMP/truth-links.txt"
+	[ "$(grep -c '^exe' "$TMP/truth-links.txt")" -gt 20 ] &&
+		grep -qP '^cwd\t[0-9]+\t/run/vmet/a dir$' "$TMP/truth-links.txt" &&
+		grep -qP '^exe\t[0-9]+\t/run/vmet/gone-helper \(deleted\)$' "$TMP/truth-links.txt" ||
+		{ echo "FAIL: the guest's truth lacks the exe/cwd scene (old initramfs?)"; FAILS=$((FAILS + 1)); }
+	compare "$TMP/truth-links.txt" "$TMP/mine-links.txt" "/PID/{exe,cwd,root,environ} of every process"
 	# Read-only.
 	if (echo x >"$MNT/1/comm") 2>/dev/null; then
 		echo "FAIL: a write succeeded"; FAILS=$((FAILS + 1))
@@ -167,6 +188,33 @@ rc=$?
 [ "$rc" = 143 ] || { echo "FAIL: vmet shell after SIGTERM exited $rc, wanted 143"; FAILS=$((FAILS + 1)); }
 pgrep -f "^sleep 59.7$" >/dev/null && { echo "FAIL: COMMAND survived SIGTERM"; FAILS=$((FAILS + 1)); }
 echo "SIGTERM to vmet shell: COMMAND ended, exit $rc"
+
+# --- 6. chkrootkit --------------------------------------------------------
+# Its checks that read /proc: lkm (chkproc compares chdir("/proc/N") for
+# every N up to 4194304 with readdir and ps; chkdirs compares link counts),
+# ps, sniffer (ifpromisc scans /proc/*/fd).  They must run to completion;
+# what they report is what vmet-mount(1) documents: chkproc's one "hidden"
+# process is chkproc itself (the /self alias), nothing else.
+if command -v chkrootkit >/dev/null; then
+	t0=$(date +%s)
+	expect_exit 0 timeout -s KILL 900 "$VMET" shell --quiet --profile "$PROF" "$DUMP" -- \
+		chkrootkit lkm ps sniffer
+	t1=$(date +%s)
+	cp "$OUT" "$TMP/chkrootkit.out"
+	grep -q "Checking \`lkm'.*finished" "$OUT" && grep -q "Checking \`sniffer'" "$OUT" ||
+		{ echo "FAIL: chkrootkit did not finish:"; cat "$OUT" "$ERR" | head -20; FAILS=$((FAILS + 1)); }
+	if grep -q -i -E "segmentation|core dumped|aborted" "$OUT" "$ERR" || grep -q INFECTED "$OUT"; then
+		echo "FAIL: chkrootkit crashed or found an infection:"; cat "$OUT" | head -20; FAILS=$((FAILS + 1))
+	fi
+	grep -q "hidden directories using chkdirs.*not found" "$OUT" ||
+		{ echo "FAIL: chkdirs reported:"; cat "$OUT"; FAILS=$((FAILS + 1)); }
+	hidden=$(grep -E "You have +[0-9]+ process hidden" "$OUT" | awk '{ s += $3 } END { print s + 0 }')
+	[ "$hidden" -le 2 ] ||
+		{ echo "FAIL: chkproc reports $hidden hidden processes:"; cat "$OUT"; FAILS=$((FAILS + 1)); }
+	echo "chkrootkit lkm ps sniffer in vmet shell: finished in $((t1 - t0)) s; chkproc: $hidden hidden (itself, for readdir and for ps)"
+else
+	echo "chkrootkit not installed (tests/deps.sh): its part skipped"
+fi
 
 [ "$FAILS" -eq 0 ] || exit 1
 echo "ok"

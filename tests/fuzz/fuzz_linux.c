@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Fuzz the Linux view over a real guest: the bundled snapshot of a Debian
- * 12 guest (testdata/debian12-flat.vmsnap: exactly the pages ps and netstat
- * read) with attacker-chosen bytes overlaid on those pages, then the whole
- * listing: locate and bind the kernel, every task with threads and command
- * lines, every socket.  Input: patches of (page u16, offset u16, length u8,
- * bytes), at most 64.  Run from the source tree (make fuzz does).
+ * 12 guest (testdata/debian12-flat.vmsnap: exactly the pages ps, netstat
+ * and mount read) with attacker-chosen bytes overlaid on those pages, then the whole
+ * listing: locate and bind the kernel, every task with threads, command
+ * lines, environments and exe/cwd/root paths, every socket.  Input:
+ * patches of (page u16, offset u16, length u8, bytes), at most 64.  Run
+ * from the source tree (make fuzz does).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -145,7 +146,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!linux_locate(&ov, lower, &lo, &lay, NULL) &&
 	    !linux_kernel_bind(&ov, lower, &lay, prof, &k, NULL)) {
-		linux_tasks(k, LINUX_TASKS_THREADS | LINUX_TASKS_CMDLINE, &all, rep, NULL);
+		/* Environments and paths too, as vmet mount reads them. */
+		linux_tasks(k, LINUX_TASKS_THREADS | LINUX_TASKS_CMDLINE | LINUX_TASKS_ENVIRON |
+			    LINUX_TASKS_PATHS, &all, rep, NULL);
 		if (!linux_tasks(k, 0, &leaders, rep, NULL))
 			linux_sockets(k, &leaders, LINUX_SOCKS_INET | LINUX_SOCKS_UNIX, &socks, rep, NULL);
 		/* Untouched, the snapshot must list its guest: else this harness

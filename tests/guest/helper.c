@@ -25,7 +25,10 @@
  *   fds                            print "fd<TAB>PID<TAB>FD<TAB>TARGET" for
  *                                  every open fd of every process but this
  *                                  one (busybox has no readlink builtin, and
- *                                  its netstat no -p)
+ *                                  its netstat no -p); then "exe", "cwd",
+ *                                  "root<TAB>PID<TAB>TARGET" for each link
+ *                                  that reads, and "environ<TAB>PID<TAB>HEX"
+ *                                  (the file's bytes in hex, NULs included)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -441,6 +444,35 @@ static int numeric(const char *s)
 	return 1;
 }
 
+/* The links and the environment of process `pid` (a /proc name). */
+static void proc_links(const char *pid)
+{
+	static const char *const links[] = { "exe", "cwd", "root" };
+	char path[600], target[4096];
+	unsigned char buf[4096];
+	ssize_t n;
+	int fd;
+
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/%s/%s", pid, links[i]);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n < 0)
+			continue; /* a kernel thread's exe, a zombie's */
+		target[n] = '\0';
+		printf("%s\t%s\t%s\n", links[i], pid, target);
+	}
+	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	printf("environ\t%s\t", pid);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			printf("%02x", buf[i]);
+	printf("\n");
+	close(fd);
+}
+
 static int mode_fds(void)
 {
 	char self[32], path[600], target[4096];
@@ -455,6 +487,7 @@ static int mode_fds(void)
 	while ((p = readdir(proc)) != NULL) {
 		if (!numeric(p->d_name) || !strcmp(p->d_name, self))
 			continue;
+		proc_links(p->d_name);
 		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
 		fdd = opendir(path);
 		if (!fdd)

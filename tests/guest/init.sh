@@ -73,8 +73,16 @@ start longargs $H longargs 5000
 start zombie $H -n vmet-zparent zombie
 # exec through a symlink whose name is longer than TASK_COMM_LEN
 start longname /bin/vmet-very-long-process-name sleep
+# Paths that are not "/" (for /proc/PID/exe and cwd): a working directory
+# on another mount (the tmpfs at /run) whose name holds a space, and a
+# program deleted once it runs (its exe reads "... (deleted)").  Last, so
+# that the PIDs above stay what they were.
+mkdir -p "/run/vmet/a dir"
+(cd "/run/vmet/a dir" && exec sleep 1000007) &
+cp $H /run/vmet/gone-helper
+start gone /run/vmet/gone-helper -n vmet-gone sleep
 
-want="listen estab estab6 udpconn udpconn6 unixconn threads creds user longargs zombie longname"
+want="listen estab estab6 udpconn udpconn6 unixconn threads creds user longargs zombie longname gone"
 i=0
 while :; do
 	missing=
@@ -90,6 +98,7 @@ done
 # Let the plain background commands reach their exec before anyone looks.
 sleep 1
 kill -STOP $to_stop
+rm -f /run/vmet/gone-helper
 
 # ---- the truth channel ------------------------------------------------
 if exec 3<>/dev/ttyS1 2>/dev/null && stty raw -echo clocal <&3 2>/dev/null; then

@@ -44,7 +44,15 @@
 enum {
 	T_STATE = 0x08, T_TASKS = 0x10, T_PID = 0x20, T_TGID = 0x24, T_COMM = 0x30,
 	T_PARENT = 0x40, T_CRED = 0x48, T_MM = 0x50, T_FLAGS = 0x58, T_EXIT = 0x60,
-	T_START = 0x68, T_SIGNAL = 0x70, T_THREAD = 0x78, T_FILES = 0x88, T_SIZE = 0x100,
+	T_START = 0x68, T_SIGNAL = 0x70, T_THREAD = 0x78, T_FILES = 0x88, T_FS = 0x90,
+	T_SIZE = 0x100,
+};
+/* mm_struct, fs_struct, file, dentry (with its qstr and hlist_bl_node), mount */
+enum {
+	MM_ENV_START = 0x18, MM_ENV_END = 0x20, MM_EXE = 0x28, MM_SIZE = 0x40,
+	FS_ROOT = 0x08, FS_PWD = 0x18, FS_SIZE = 0x28, FILE_PATH = 0x18,
+	D_HASH = 0x08, D_PARENT = 0x18, D_NAME = 0x20, D_SIZE = 0x40, Q_LEN = 4, Q_NAME = 8,
+	M_PARENT = 0x10, M_MOUNTPOINT = 0x18, M_MNT = 0x20, M_SIZE = 0x60, V_ROOT = 0,
 };
 /* socket side */
 enum {
@@ -96,11 +104,11 @@ static struct profile *fake_profile(const char *banner)
 	{
 		static const uint64_t o_[] = { T_STATE, T_TASKS, T_PID, T_TGID, T_COMM, T_PARENT,
 					       T_CRED, T_MM, T_FLAGS, T_EXIT, T_START, T_SIGNAL,
-					       T_THREAD, T_FILES };
-		static const uint64_t z_[] = { 4, 16, 4, 4, 16, 8, 8, 8, 4, 4, 8, 8, 16, 8 };
+					       T_THREAD, T_FILES, T_FS };
+		static const uint64_t z_[] = { 4, 16, 4, 4, 16, 8, 8, 8, 4, 4, 8, 8, 16, 8, 8 };
 		S("task_struct", T_SIZE, "__state", "tasks", "pid", "tgid", "comm", "real_parent",
 		  "real_cred", "mm", "flags", "exit_state", "start_boottime", "signal",
-		  "thread_node", "files");
+		  "thread_node", "files", "fs");
 	}
 	{
 		static const uint64_t o_[] = { 0x10 }, z_[] = { 16 };
@@ -111,8 +119,38 @@ static struct profile *fake_profile(const char *banner)
 		S("cred", 0x20, "uid", "gid", "euid", "egid");
 	}
 	{
-		static const uint64_t o_[] = { 0, 8, 16 }, z_[] = { 8, 8, 8 };
-		S("mm_struct", 0x20, "pgd", "arg_start", "arg_end");
+		static const uint64_t o_[] = { 0, 8, 16, MM_ENV_START, MM_ENV_END, MM_EXE };
+		static const uint64_t z_[] = { 8, 8, 8, 8, 8, 8 };
+		S("mm_struct", MM_SIZE, "pgd", "arg_start", "arg_end", "env_start", "env_end",
+		  "exe_file");
+	}
+	{
+		static const uint64_t o_[] = { FS_ROOT, FS_PWD }, z_[] = { 16, 16 };
+		S("fs_struct", FS_SIZE, "root", "pwd");
+	}
+	{
+		static const uint64_t o_[] = { 0, 8 }, z_[] = { 8, 8 };
+		S("path", 16, "mnt", "dentry");
+	}
+	{
+		static const uint64_t o_[] = { D_HASH, D_PARENT, D_NAME }, z_[] = { 16, 8, 16 };
+		S("dentry", D_SIZE, "d_hash", "d_parent", "d_name");
+	}
+	{
+		static const uint64_t o_[] = { 0, 8 }, z_[] = { 8, 8 };
+		S("hlist_bl_node", 16, "next", "pprev");
+	}
+	{
+		static const uint64_t o_[] = { Q_LEN, Q_NAME }, z_[] = { 4, 8 };
+		S("qstr", 16, "len", "name");
+	}
+	{
+		static const uint64_t o_[] = { M_PARENT, M_MOUNTPOINT, M_MNT }, z_[] = { 8, 8, 0x20 };
+		S("mount", M_SIZE, "mnt_parent", "mnt_mountpoint", "mnt");
+	}
+	{
+		static const uint64_t o_[] = { V_ROOT }, z_[] = { 8 };
+		S("vfsmount", 0x20, "mnt_root");
 	}
 	{
 		static const uint64_t o_[] = { 8 }, z_[] = { 8 };
@@ -123,8 +161,8 @@ static struct profile *fake_profile(const char *banner)
 		S("fdtable", 0x10, "max_fds", "fd");
 	}
 	{
-		static const uint64_t o_[] = { 8, 16 }, z_[] = { 8, 8 };
-		S("file", 0x20, "f_op", "private_data");
+		static const uint64_t o_[] = { 8, 16, FILE_PATH }, z_[] = { 8, 8, 16 };
+		S("file", 0x30, "f_op", "private_data", "f_path");
 	}
 	{
 		static const uint64_t o_[] = { 0, 4, 8 }, z_[] = { 4, 2, 8 };
@@ -944,6 +982,286 @@ static void test_chain_guard(void **state)
 	assert_int_equal(rc, VMET_ELIMIT);
 }
 
+/* --- paths (exe, cwd, root) and the environment ---------------------- */
+
+/* A dentry named `name` under `parent` (0: a root, its own parent). */
+static uint64_t dentry(struct fx *f, uint64_t parent, const char *name, bool hashed)
+{
+	uint64_t d = kalloc(f, D_SIZE + 64);
+	size_t n = strlen(name);
+
+	kw64(f, d + D_PARENT, parent ? parent : d);
+	kw32(f, d + D_NAME + Q_LEN, (uint32_t)n);
+	kw64(f, d + D_NAME + Q_NAME, d + D_SIZE);	/* the name inline, like d_iname */
+	kwrite(f, d + D_SIZE, name, n);
+	if (hashed)
+		kw64(f, d + D_HASH + 8, d + D_HASH);	/* any non-NULL pprev */
+	return d;
+}
+
+/* A struct mount whose root is `root`, on `mountpoint` in `parent` (0: top). */
+static uint64_t mount_at(struct fx *f, uint64_t root, uint64_t parent, uint64_t mountpoint)
+{
+	uint64_t m = kalloc(f, M_SIZE);
+
+	kw64(f, m + M_MNT + V_ROOT, root);
+	kw64(f, m + M_PARENT, parent ? parent : m);
+	kw64(f, m + M_MOUNTPOINT, mountpoint ? mountpoint : root);
+	return m;
+}
+
+struct tree {
+	uint64_t rootfs, droot, drun, tmpfs, dtroot, dvmet, ddir, dgone, fs, file;
+};
+
+/*
+ * A rootfs with /run, a tmpfs mounted on /run holding /vmet/a dir, and a
+ * deleted /gone; init's fs: cwd "/run/vmet/a dir", root "/"; its exe /gone.
+ */
+static void build_tree(struct fx *f, struct world *w, struct tree *t)
+{
+	t->droot = dentry(f, 0, "/", false);
+	t->rootfs = mount_at(f, t->droot, 0, 0);
+	t->drun = dentry(f, t->droot, "run", true);
+	t->dtroot = dentry(f, 0, "/", false);
+	t->tmpfs = mount_at(f, t->dtroot, t->rootfs, t->drun);
+	t->dvmet = dentry(f, t->dtroot, "vmet", true);
+	t->ddir = dentry(f, t->dvmet, "a dir", true);
+	t->dgone = dentry(f, t->droot, "gone", false);	/* unlinked */
+	t->fs = kalloc(f, FS_SIZE);
+	kw64(f, t->fs + FS_ROOT, t->rootfs + M_MNT);
+	kw64(f, t->fs + FS_ROOT + 8, t->droot);
+	kw64(f, t->fs + FS_PWD, t->tmpfs + M_MNT);
+	kw64(f, t->fs + FS_PWD + 8, t->ddir);
+	t->file = kalloc(f, 0x30);
+	kw64(f, t->file + FILE_PATH, t->rootfs + M_MNT);
+	kw64(f, t->file + FILE_PATH + 8, t->dgone);
+	kw64(f, w->a + T_FS, t->fs);
+	kw64(f, w->b + T_FS, t->fs);
+	kw64(f, w->mm + MM_EXE, t->file);
+	/* The environment next to argv: two variables, NULs kept. */
+	mem_write(f->src, w->argpa + 0x100, "HOME=/\0TERM=linux\0", 18);
+	kw64(f, w->mm + MM_ENV_START, 0x7ffc0100);
+	kw64(f, w->mm + MM_ENV_END, 0x7ffc0100 + 18);
+}
+
+static void test_paths_and_environ(void **state)
+{
+	struct fx *f = *state;
+	struct world w;
+	struct tree t;
+	struct linux_layout *lay = vmci_layout();
+	struct linux_kernel *k;
+	struct linux_task_list l;
+	struct linux_report rep = { 0 };
+	struct vmet_err err = { 0 };
+	const struct linux_task *a, *b;
+
+	build(f, &w);
+	build_tree(f, &w, &t);
+	k = bind_ok(f, lay);
+	assert_true(k->off.have_paths);
+	assert_true(k->off.have_environ);
+	assert_int_equal(linux_tasks(k, LINUX_TASKS_CMDLINE | LINUX_TASKS_ENVIRON |
+				     LINUX_TASKS_PATHS, &l, &rep, &err), 0);
+	assert_int_equal(rep.n, 0);
+	assert_false(l.incomplete);
+	a = find_pid(&l, 1);
+	b = find_pid(&l, 2);
+	assert_string_equal(a->cwd, "/run/vmet/a dir");
+	assert_string_equal(a->root, "/");
+	assert_string_equal(a->exe, "/gone (deleted)");
+	assert_int_equal(a->environ_len, 18);
+	assert_memory_equal(a->environ, "HOME=/\0TERM=linux\0", 18);
+	/* A kernel thread: cwd and root through its fs, no exe, no environment. */
+	assert_string_equal(b->cwd, "/run/vmet/a dir");
+	assert_null(b->exe);
+	assert_null(b->environ);
+	linux_task_list_free(&l);
+
+	/* Capped like the command line. */
+	k->max_environ = 7;
+	assert_int_equal(linux_tasks(k, LINUX_TASKS_ENVIRON, &l, &rep, &err), 0);
+	a = find_pid(&l, 1);
+	assert_int_equal(a->environ_len, 7);
+	assert_true(a->environ_truncated);
+	assert_null(a->cwd);	/* not asked for */
+	linux_task_list_free(&l);
+	/* The exe alone (vmet ps --exe). */
+	assert_int_equal(linux_tasks(k, LINUX_TASKS_EXE, &l, &rep, &err), 0);
+	a = find_pid(&l, 1);
+	assert_string_equal(a->exe, "/gone (deleted)");
+	assert_null(a->cwd);
+	assert_null(a->root);
+	linux_task_list_free(&l);
+	linux_kernel_close(k);
+	free(lay);
+}
+
+static uint64_t kr64(struct fx *f, uint64_t va)
+{
+	uint64_t pa = va >= DIRECT && va < DIRECT + MEM ? va - DIRECT : img_pa(va - SLIDE), v;
+
+	memcpy(&v, mem_bytes(f->src) + pa, 8);
+	return v;
+}
+
+/* A second thread (TID tid) in leader's group, sharing its mm and creds. */
+static uint64_t add_thread(struct fx *f, uint64_t leader, int tid)
+{
+	uint64_t thr = kalloc(f, T_SIZE), signal = kr64(f, leader + T_SIGNAL), head = signal + 0x10;
+
+	task_init(f, thr, tid, "worker", kr64(f, leader + T_PARENT), signal, 0x40);
+	kw32(f, thr + T_TGID, kr64(f, leader + T_TGID) & 0xffffffffu);
+	kw64(f, thr + T_MM, kr64(f, leader + T_MM));
+	kw64(f, thr + T_FS, kr64(f, leader + T_FS));
+	/* head <-> leader <-> thr <-> head */
+	kw64(f, head, leader + T_THREAD);
+	kw64(f, leader + T_THREAD, thr + T_THREAD);
+	kw64(f, leader + T_THREAD + 8, head);
+	kw64(f, thr + T_THREAD, head);
+	kw64(f, thr + T_THREAD + 8, leader + T_THREAD);
+	kw64(f, head + 8, thr + T_THREAD);
+	return thr;
+}
+
+static const struct linux_task *find_tid(const struct linux_task_list *l, int tid)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->t[i].pid == tid)
+			return &l->t[i];
+	return NULL;
+}
+
+static void test_thread_paths(void **state)
+{
+	struct fx *f = *state;
+	struct world w;
+	struct tree t;
+	struct linux_layout *lay = vmci_layout();
+	struct linux_kernel *k;
+	struct linux_task_list l;
+	struct linux_report rep = { 0 };
+	struct vmet_err err = { 0 };
+	uint64_t thr, fs2;
+
+	build(f, &w);
+	build_tree(f, &w, &t);
+	thr = add_thread(f, w.a, 7);
+	k = bind_ok(f, lay);
+	/* Shared mm and fs: the leader's paths. */
+	assert_int_equal(linux_tasks(k, LINUX_TASKS_THREADS | LINUX_TASKS_PATHS, &l, &rep, &err), 0);
+	assert_int_equal(rep.n, 0);
+	assert_string_equal(find_tid(&l, 7)->exe, "/gone (deleted)");
+	assert_string_equal(find_tid(&l, 7)->cwd, "/run/vmet/a dir");
+	assert_int_equal(find_pid(&l, 1)->nthreads, 2);
+	linux_task_list_free(&l);
+	/* A thread with its own fs_struct (unshare(CLONE_FS), then chdir). */
+	fs2 = kalloc(f, FS_SIZE);
+	kw64(f, fs2 + FS_ROOT, t.rootfs + M_MNT);
+	kw64(f, fs2 + FS_ROOT + 8, t.droot);
+	kw64(f, fs2 + FS_PWD, t.tmpfs + M_MNT);
+	kw64(f, fs2 + FS_PWD + 8, t.dvmet);
+	kw64(f, thr + T_FS, fs2);
+	/* And a leader that has exited: no mm, no fs; its thread runs on. */
+	kw64(f, w.a + T_MM, 0);
+	kw64(f, w.a + T_FS, 0);
+	assert_int_equal(linux_tasks(k, LINUX_TASKS_THREADS | LINUX_TASKS_PATHS, &l, &rep, &err), 0);
+	assert_int_equal(rep.n, 0);
+	assert_null(find_pid(&l, 1)->exe);
+	assert_null(find_pid(&l, 1)->cwd);
+	assert_string_equal(find_tid(&l, 7)->exe, "/gone (deleted)");
+	assert_string_equal(find_tid(&l, 7)->cwd, "/run/vmet");
+	assert_string_equal(find_tid(&l, 7)->root, "/");
+	linux_task_list_free(&l);
+	linux_kernel_close(k);
+	free(lay);
+}
+
+/* d_path's result for a dentry on the rootfs of build_tree: 0 or the error. */
+static int path_of(struct linux_kernel *k, uint64_t mnt, uint64_t d, char *out)
+{
+	struct vmet_err err = { 0 };
+
+	return linux_d_path(k, mnt + M_MNT, d, out, &err);
+}
+
+static void test_hostile_paths(void **state)
+{
+	struct fx *f = *state;
+	struct world w;
+	struct tree t;
+	struct linux_layout *lay = vmci_layout();
+	struct linux_kernel *k;
+	struct linux_task_list l;
+	struct linux_report rep = { 0 };
+	struct vmet_err err = { 0 };
+	char out[LINUX_PATH_MAX];
+	uint64_t d, d2, m1, m2, r1, r2;
+	char big[300];
+
+	build(f, &w);
+	build_tree(f, &w, &t);
+	k = bind_ok(f, lay);
+	assert_int_equal(path_of(k, t.tmpfs, t.ddir, out), 0);
+	assert_string_equal(out, "/run/vmet/a dir");
+	/* A newline is a legal name byte: kept, as readlink gives it. */
+	d = dentry(f, t.droot, "new\nline", true);
+	assert_int_equal(path_of(k, t.rootfs, d, out), 0);
+	assert_string_equal(out, "/new\nline");
+	/* '/' or NUL inside a name, an empty name, a name past NAME_MAX. */
+	d = dentry(f, t.droot, "a/b", true);
+	assert_int_equal(path_of(k, t.rootfs, d, out), VMET_EFORMAT);
+	d = dentry(f, t.droot, "ab", true);
+	kwrite(f, d + D_SIZE, "a\0", 2);
+	assert_int_equal(path_of(k, t.rootfs, d, out), VMET_EFORMAT);
+	kw32(f, d + D_NAME + Q_LEN, 0);
+	assert_int_equal(path_of(k, t.rootfs, d, out), VMET_EFORMAT);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	d = dentry(f, t.droot, big, true);
+	assert_int_equal(path_of(k, t.rootfs, d, out), VMET_EFORMAT);
+	kw32(f, d + D_NAME + Q_LEN, 0xffffffffu);
+	assert_int_equal(path_of(k, t.rootfs, d, out), VMET_EFORMAT);
+	/* A name pointer out of memory, a parent that is no kernel address. */
+	d = dentry(f, t.droot, "x", true);
+	kw64(f, d + D_NAME + Q_NAME, DIRECT + (1ull << 40));
+	assert_true(path_of(k, t.rootfs, d, out) < 0);
+	kw64(f, d + D_NAME + Q_NAME, d + D_SIZE);
+	kw64(f, d + D_PARENT, 0x1234);
+	assert_int_equal(path_of(k, t.rootfs, d, out), VMET_ENONCANON);
+	/* Two dentries each other's parent: bounded by the path's length. */
+	d = dentry(f, 0, "x", true);
+	d2 = dentry(f, d, "y", true);
+	kw64(f, d + D_PARENT, d2);
+	assert_int_equal(path_of(k, t.rootfs, d, out), VMET_ELIMIT);
+	/* Two mounts each other's parent, on each other's root: no names are
+	 * added, so the crossing cap ends it. */
+	r1 = dentry(f, 0, "/", false);
+	r2 = dentry(f, 0, "/", false);
+	m1 = mount_at(f, r1, 0, 0);
+	m2 = mount_at(f, r2, m1, r1);
+	kw64(f, m1 + M_PARENT, m2);
+	kw64(f, m1 + M_MOUNTPOINT, r2);
+	assert_int_equal(path_of(k, m1, r1, out), VMET_ELIMIT);
+	/* A dentry that is its own parent but not its mount's root: "/" (the
+	 * kernel's answer for a path outside its mount). */
+	d = dentry(f, 0, "orphan", true);
+	assert_int_equal(path_of(k, t.tmpfs, d, out), 0);
+	assert_string_equal(out, "/");
+	/* In a listing: init's cwd broken, reported, absent; the rest stands. */
+	kw64(f, t.ddir + D_PARENT, 0x1234);
+	assert_int_equal(linux_tasks(k, LINUX_TASKS_PATHS, &l, &rep, &err), 0);
+	assert_true(l.incomplete);
+	assert_null(find_pid(&l, 1)->cwd);
+	assert_string_equal(find_pid(&l, 1)->root, "/");
+	assert_string_equal(find_pid(&l, 1)->exe, "/gone (deleted)");
+	assert_non_null(strstr(rep.msg[0], "PID 1: cwd"));
+	linux_task_list_free(&l);
+	linux_kernel_close(k);
+	free(lay);
+}
+
 static void test_state_letters(void **state)
 {
 	(void)state;
@@ -972,6 +1290,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unowned_unix_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endless_hash_chain_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_fdtable_is_capped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paths_and_environ, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread_paths, setup, teardown),
 		cmocka_unit_test(test_chain_guard),
 		cmocka_unit_test(test_state_letters),
 	};

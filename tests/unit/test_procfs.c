@@ -324,7 +324,7 @@ static void test_lookup(void **state)
 	assert_false(procfs_lookup(&s, "/50/task/1", 4000, &n));
 	assert_false(procfs_lookup(&s, "/50/fd/4", 4000, &n));
 	assert_false(procfs_lookup(&s, "/50/stat/x", 4000, &n));
-	assert_false(procfs_lookup(&s, "/50/environ", 4000, &n));
+	assert_false(procfs_lookup(&s, "/50/environs", 4000, &n));
 	assert_false(procfs_lookup(&s, "/99999999999", 4000, &n));
 	assert_false(procfs_lookup(&s, "/1/2/3/4/5/6", 4000, &n));
 	assert_true(procfs_lookup(&s, "/", 0, &n));
@@ -338,6 +338,41 @@ static void test_lookup(void **state)
 	assert_true(procfs_lookup(&s, "/50/fd", 0, &n));
 	procfs_list(&s, &n, collect, list);
 	assert_string_equal(list, "3 11 ");
+	/* environ for every task; exe, cwd, root only where a path was read */
+	assert_true(procfs_lookup(&s, "/50/environ", 0, &n) && n.file == PF_ENVIRON);
+	assert_false(procfs_lookup(&s, "/50/exe", 0, &n));
+	t[1].exe = (char *)"/usr/sbin/srv (deleted)";
+	t[1].cwd = (char *)"/var/lib/a\nb";
+	t[2].cwd = (char *)"/tmp";
+	assert_true(procfs_lookup(&s, "/50/exe", 0, &n) && n.kind == PN_LINK &&
+		    !strcmp(n.link, "/usr/sbin/srv (deleted)"));
+	assert_true(procfs_lookup(&s, "/50/cwd", 0, &n) && !strcmp(n.link, "/var/lib/a\nb"));
+	assert_false(procfs_lookup(&s, "/50/root", 0, &n));
+	assert_false(procfs_lookup(&s, "/50/exe/x", 0, &n));
+	assert_true(procfs_lookup(&s, "/50/task/52/cwd", 0, &n) && !strcmp(n.link, "/tmp"));
+	assert_false(procfs_lookup(&s, "/50/task/52/exe", 0, &n));
+	list[0] = '\0';
+	assert_true(procfs_lookup(&s, "/50", 0, &n));
+	procfs_list(&s, &n, collect, list);
+	assert_string_equal(list, "task fd stat status comm cmdline environ exe cwd ");
+	/* a thread's environ is its group's (one mm) */
+	{
+		struct procfs_buf b = { 0 };
+		char env[] = "A=1\0B=\n\0";
+
+		t[1].environ = env;
+		t[1].environ_len = sizeof(env) - 1;
+		assert_true(procfs_lookup(&s, "/50/task/52/environ", 0, &n));
+		procfs_render(&s, &n, &b);
+		assert_int_equal(b.n, sizeof(env) - 1);
+		assert_memory_equal(b.p, env, sizeof(env) - 1);
+		procfs_buf_free(&b);
+		t[1].kthread = true;	/* none for a kernel thread, whatever was read */
+		procfs_render(&s, &n, &b);
+		assert_int_equal(b.n, 0);
+		procfs_buf_free(&b);
+		t[1].kthread = false;
+	}
 	/* a thread's entries carry its group's thread count */
 	{
 		struct procfs_buf b = { 0 };
