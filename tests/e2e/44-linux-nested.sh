@@ -5,6 +5,8 @@
 #   - L1's processes and sockets (VMCOREINFO of the dump's own layer),
 #   - L2's, through L1's nested page tables (--guest 1: the VMCB found in
 #     L1's memory gives the nCR3, checked against L0's records),
+#   - both layers' executables (ps --exe; for L2 the dentry and mount walk
+#     through L1's nested page tables),
 #   - vmet translate --guest 1 of L2's linux_banner (both stages),
 #   - a lying guest hypervisor: the VMCB's CR3 or nCR3 rewritten in a copy
 #     of L1's RAM; with L0's register samples as the helper stream vmet
@@ -62,6 +64,17 @@ for lvl in l1 l2; do
 	expect_exit 0 "$VMET" netstat --json --profile "$PROF" "${gopt[@]}" "$DUMP"
 	inet_norm "$OUT" >"$TMP/$lvl-net.txt"
 	compare "$S/truth-$lvl-netstat.txt" "$TMP/$lvl-net.txt" "$lvl sockets from L0's dump"
+done
+# Executables (ps --exe: dentries and mounts read through both stages for
+# L2) against each layer's own readlink of /proc/PID/exe.
+for lvl in l1 l2; do
+	gopt=()
+	[ $lvl = l2 ] && gopt=(--guest 1)
+	expect_exit 0 "$VMET" ps --exe --json --profile "$PROF" "${gopt[@]}" "$DUMP"
+	jq -r '.tasks[] | select(.exe != null) | "exe\t\(.pid)\t\(.exe)"' "$OUT" | LC_ALL=C sort >"$TMP/$lvl-exe.txt"
+	grep -P '^exe\t' "$S/truth-$lvl.txt" | LC_ALL=C sort >"$TMP/truth-$lvl-exe.txt"
+	[ -s "$TMP/truth-$lvl-exe.txt" ] || { echo "FAIL: $lvl's truth has no exe lines"; FAILS=$((FAILS + 1)); }
+	compare "$TMP/truth-$lvl-exe.txt" "$TMP/$lvl-exe.txt" "$lvl executables (ps --exe) from L0's dump"
 done
 # L2's kernel is found by a CR3 through the NPT, never by L0's VMCOREINFO
 [ "$(jq -r .kernel.located_by "$TMP/l2-ps.json")" = cr3 ] ||
