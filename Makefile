@@ -78,7 +78,7 @@ check-unit: $(TEST_BINS) $(VMET_BIN)
 	@VMET=$(abspath $(VMET_BIN)) tests/run-unit.sh $(TEST_BINS)
 
 check-e2e: $(VMET_BIN)
-	@VMET=$(abspath $(VMET_BIN)) tests/run-e2e.sh
+	@VMET=$(abspath $(VMET_BIN)) VMET_INSTRUMENTED=$(if $(SANITIZE),asan) tests/run-e2e.sh
 
 check: check-unit check-e2e
 
@@ -90,7 +90,7 @@ valgrind: $(VMET_BIN)
 	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite "%s" "$$@"\n' \
 	  "$(abspath $(VMET_BIN))" > $(BUILDDIR)/vmet-valgrind
 	@chmod +x $(BUILDDIR)/vmet-valgrind
-	@VMET=$(abspath $(BUILDDIR)/vmet-valgrind) tests/run-e2e.sh
+	@VMET=$(abspath $(BUILDDIR)/vmet-valgrind) VMET_INSTRUMENTED=valgrind tests/run-e2e.sh
 
 asan:
 	$(MAKE) BUILDDIR=build-asan SANITIZE=1 check
