@@ -174,7 +174,7 @@ struct phys_source *aspace_source_new(struct aspace *as, const char *description
 		 * map far more (the same pages over and over) would only make the
 		 * scan endless. */
 		if (as->phys)
-			cap = 2 * phys_total_size(as->phys) + (1ull << 30);
+			cap = 2 * phys_total_size(as->phys) + (16ull << 20);
 		if (cap && total > cap) {
 			free(r);
 			phys_close(src);

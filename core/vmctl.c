@@ -52,7 +52,7 @@ int vmctl_scan(struct phys_source *src, struct vmctl **out, size_t *n,
 	       struct vmet_err *err)
 {
 	struct vmctl *res = NULL;
-	size_t cnt = 0;
+	size_t cnt = 0, cap = 0;
 	uint64_t total = phys_total_size(src), done = 0, next_report = 0;
 	uint8_t buf[4096];
 
@@ -98,14 +98,18 @@ int vmctl_scan(struct phys_source *src, struct vmctl **out, size_t *n,
 				return vmet_errf(err, VMET_ELIMIT,
 						 "more than %zu VMCB/VMCS candidates: stopped at 0x%" PRIx64, max, pa);
 			}
-			{
-				struct vmctl *nr = realloc(res, (cnt + 1) * sizeof(*res));
+			/* Doubling: a memory full of candidates (one page aliased
+			 * all over a guest's map) must not cost quadratic copying. */
+			if (cnt == cap) {
+				size_t nc = cap ? cap * 2 : 16;
+				struct vmctl *nr = realloc(res, nc * sizeof(*res));
 
 				if (!nr) {
 					free(res);
 					return vmet_errf(err, VMET_ENOMEM, "out of memory");
 				}
 				res = nr;
+				cap = nc;
 			}
 			res[cnt++] = v;
 		}
