@@ -123,4 +123,9 @@ install: $(VMET_BIN)
 clean:
 	rm -rf build build-asan vmet
 
--include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_SRCS:%.c=$(BUILDDIR)/%.d)
+# Every object's header dependencies (a stale test helper built against an
+# older header is a wrong test); objects are kept, not deleted as
+# intermediates, so that a second make rebuilds nothing.
+-include $(patsubst %.c,$(BUILDDIR)/%.d,$(LIB_SRCS) $(CMD_SRCS) $(TEST_SRCS) \
+	   $(TEST_HELPER_SRCS) $(BENCH_SRCS) $(FUZZ_SRCS))
+.SECONDARY:

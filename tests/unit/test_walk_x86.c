@@ -414,6 +414,7 @@ static void test_read_budget(void **state)
 	assert_int_equal(phys_read(f->src, 0, buf, 1, &err), VMET_ELIMIT);
 	f->src->read_budget = 0;	/* no bound */
 	assert_int_equal(phys_read(f->src, 0, buf, 64, &err), 0);
+	aspace_free(as);
 }
 
 int main(void)
