@@ -2,14 +2,23 @@
 # that CI, developers and parallel runs can keep their guests apart:
 #   VMET_TESTBED_DIR  kernel/package cache       (/var/cache/vmet-testbed)
 #   VMET_STATE_DIR    one directory per guest     (/var/tmp/vmet-state)
-#   VMET_RAM_DIR      where guest RAM files live  (/dev/shm)
+#   VMET_RAM_DIR      where guest RAM files live  (/dev/shm; for another
+#                     state directory /dev/shm/vmet-HASH, so that two state
+#                     directories never share a guest's RAM file)
 #   VMET_QEMU         the emulator                (qemu-system-x86_64)
 
 # shellcheck disable=SC2034 # used by the scripts that source this
 GUEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VMET_TESTBED_DIR=${VMET_TESTBED_DIR:-/var/cache/vmet-testbed}
 VMET_STATE_DIR=${VMET_STATE_DIR:-/var/tmp/vmet-state}
-VMET_RAM_DIR=${VMET_RAM_DIR:-/dev/shm}
+if [ -z "${VMET_RAM_DIR:-}" ]; then
+	if [ "$VMET_STATE_DIR" = /var/tmp/vmet-state ]; then
+		VMET_RAM_DIR=/dev/shm
+	else
+		VMET_RAM_DIR=/dev/shm/vmet-$(printf %s "$VMET_STATE_DIR" | md5sum | cut -c1-8)
+		mkdir -p "$VMET_RAM_DIR"
+	fi
+fi
 VMET_QEMU=${VMET_QEMU:-qemu-system-x86_64}
 
 tb_die() { echo "${0##*/}: error: $*" >&2; exit 1; }
