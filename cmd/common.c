@@ -3,6 +3,7 @@
 #include "cmd/guest.h"
 #include "core/helper.h"
 #include "live/qemu.h"
+#include "live/xen.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -157,8 +158,8 @@ int cmd_open_source(struct cmd_common *c, struct phys_source **src,
 
 	if (!c->source)
 		return vmet_errf(err, VMET_EINVAL, "no SOURCE given (see --help)");
-	if (c->pause && !qemu_spec_match(c->source))
-		return vmet_errf(err, VMET_EINVAL, "--pause applies to live sources only (qemu:, qemu-pid:)");
+	if (c->pause && !qemu_spec_match(c->source) && !xen_spec_match(c->source))
+		return vmet_errf(err, VMET_EINVAL, "--pause applies to live sources only (qemu:, qemu-pid:, xen:)");
 	c->sopts.pause = c->pause;
 	/* Entering a nested guest needs host-side CR3s taken while it ran. */
 	c->sopts.samples = c->guest ? 16 : 1;
