@@ -61,15 +61,26 @@ int xen_parse_target(const char *spec, uint32_t *domid, const char **name,
 #define XENSTORE_SONAME "libxenstore.so.4"
 
 #define PAGE 4096u
-/* Frames are mapped 2 MiB at a time and a few mappings kept: a process
- * listing touches the kernel's text, its slabs and one page-table path per
- * process, so a small cache serves most reads without a hypercall. */
-#define CHUNK_PAGES 512u
-#define CACHE_SLOTS 64u
-/* Asking Xen which frames are populated costs one map per 16 MiB; above
- * 64 GiB of address space vmet takes the whole range and finds holes on
- * reading instead. */
-#define PROBE_BATCH 4096u
+/*
+ * Mapping a foreign frame costs a page-table update in dom0 (a hypercall
+ * in a PV dom0), so frames are mapped in small chunks and many chunks kept:
+ * a process listing touches the kernel's text, its slabs and one
+ * page-table path per process, scattered over the guest.  The cache is
+ * direct-mapped (chunk number modulo the slots): O(1), and at most
+ * CACHE_SLOTS * CHUNK_PAGES * 4 KiB = 128 MiB of address space mapped.
+ */
+#define CHUNK_PAGES 32u
+#define CACHE_SLOTS 1024u
+/*
+ * The memory map of an HVM/PVH domain is asked of Xen, 2 MiB at a time:
+ * the first and last frame of every 2 MiB region are mapped (and unmapped
+ * at once); a region where Xen maps both is taken as present, one where it
+ * maps neither as absent, and a region where it maps one of the two is
+ * probed frame by frame.  A single frame refused inside a present region
+ * (ballooned out) is found when read, and named.
+ */
+#define REGION_PAGES 512u
+#define PROBE_BATCH 2048u
 #define PROBE_MAX_FRAMES (16ull << 20)
 #define MAX_RANGES 4096u
 #define MAX_E820 128u
@@ -193,7 +204,6 @@ struct chunk {
 	uint64_t frame;			/* first frame (gfn or mfn), CHUNK_PAGES-aligned */
 	uint8_t *map;			/* NULL when Xen refused the whole batch */
 	int err[CHUNK_PAGES];		/* per-page result of the foreign map */
-	uint64_t used;			/* for LRU */
 };
 
 struct xen_priv {
@@ -203,7 +213,6 @@ struct xen_priv {
 	bool pv;
 	bool paused_by_us;
 	xc_interface *sig_xch;		/* used by the signal handler only */
-	uint64_t clock;
 	struct chunk *cache;		/* CACHE_SLOTS */
 };
 
@@ -219,35 +228,26 @@ static void chunk_drop(struct xen_priv *xp, struct chunk *c)
 static struct chunk *chunk_get(struct xen_priv *xp, uint64_t frame, struct vmet_err *err)
 {
 	uint64_t base = frame & ~(uint64_t)(CHUNK_PAGES - 1);
-	struct chunk *victim = &xp->cache[0];
+	struct chunk *c = &xp->cache[(base / CHUNK_PAGES) % CACHE_SLOTS];
 	xen_pfn_t pfns[CHUNK_PAGES];
 
-	for (unsigned i = 0; i < CACHE_SLOTS; i++) {
-		struct chunk *c = &xp->cache[i];
-
-		if (c->valid && c->frame == base) {
-			c->used = ++xp->clock;
-			return c;
-		}
-		if (!c->valid || (victim->valid && c->used < victim->used))
-			victim = c;
-	}
-	chunk_drop(xp, victim);
+	if (c->valid && c->frame == base)
+		return c;
+	chunk_drop(xp, c);
 	for (unsigned i = 0; i < CHUNK_PAGES; i++)
 		pfns[i] = (xen_pfn_t)(base + i);
 	/* PROT_READ: the mapping cannot write the guest even by mistake. */
-	victim->map = xl.fm_map(xp->fmem, xp->domid, PROT_READ, CHUNK_PAGES, pfns, victim->err);
-	if (!victim->map) {
+	c->map = xl.fm_map(xp->fmem, xp->domid, PROT_READ, CHUNK_PAGES, pfns, c->err);
+	if (!c->map) {
 		int e = errno;
 
 		return vmet_errf(err, VMET_EIO, "domain %u: mapping %s frames 0x%" PRIx64 "-0x%" PRIx64
 				 " failed: %s", xp->domid, xp->pv ? "machine" : "guest", base,
 				 base + CHUNK_PAGES - 1, strerror(e)), NULL;
 	}
-	victim->valid = true;
-	victim->frame = base;
-	victim->used = ++xp->clock;
-	return victim;
+	c->valid = true;
+	c->frame = base;
+	return c;
 }
 
 static int xen_read(struct phys_source *src, uint64_t addr, void *buf, size_t len,
@@ -586,10 +586,39 @@ static int add_range(struct phys_range **r, size_t *n, uint64_t start, uint64_t 
 }
 
 /*
- * HVM/PVH: the guest-physical frames Xen has populated, 0 .. max_gpfn, by
- * asking it to map each (and unmapping at once).  The result is Xen's own
- * p2m, not a guess from the guest's e820.
+ * Ask Xen which of frames[0..n) it maps for the domain (mapping them and
+ * unmapping at once): ok[i] = 1 when it does.
  */
+static int probe_frames(struct xen_priv *xp, const xen_pfn_t *frames, size_t n, int *perr,
+			struct vmet_err *err)
+{
+	void *m = xl.fm_map(xp->fmem, xp->domid, PROT_READ, n, frames, perr);
+
+	if (!m)
+		return vmet_errf(err, VMET_EIO, "domain %u: mapping guest frames from 0x%" PRIx64
+				 " failed: %s", xp->domid, (uint64_t)frames[0], strerror(errno));
+	xl.fm_unmap(xp->fmem, m, n);
+	return 0;
+}
+
+/* Add [first, first+n) frame by frame as Xen maps them. */
+static int ranges_fine(struct xen_priv *xp, uint64_t first, uint64_t n, struct phys_range **r,
+		       size_t *nr, struct vmet_err *err)
+{
+	xen_pfn_t pfns[REGION_PAGES] = { 0 };
+	int perr[REGION_PAGES];
+	int rc;
+
+	for (uint64_t i = 0; i < n; i++)
+		pfns[i] = (xen_pfn_t)(first + i);
+	rc = probe_frames(xp, pfns, (size_t)n, perr, err);
+	for (uint64_t i = 0; !rc && i < n; i++)
+		if (!perr[i])
+			rc = add_range(r, nr, (first + i) * PAGE, (first + i + 1) * PAGE, err);
+	return rc;
+}
+
+/* HVM/PVH: the guest-physical frames Xen maps, 0 .. max_gpfn (see REGION_PAGES). */
 static int ranges_hvm(struct phys_source *src, struct phys_range **out, size_t *nout,
 		      char *how, size_t howlen, struct vmet_err *err)
 {
@@ -598,7 +627,7 @@ static int ranges_hvm(struct phys_source *src, struct phys_range **out, size_t *
 	int *perr = NULL;
 	struct phys_range *r = NULL;
 	size_t n = 0;
-	uint64_t frames, run = UINT64_MAX;
+	uint64_t frames, regions, partial = 0;
 	int rc = 0;
 
 	lib_msg[0] = '\0';
@@ -608,47 +637,45 @@ static int ranges_hvm(struct phys_source *src, struct phys_range **out, size_t *
 	frames = (uint64_t)maxpfn + 1;
 	if (frames > PROBE_MAX_FRAMES)
 		goto whole;
+	regions = (frames + REGION_PAGES - 1) / REGION_PAGES;
 	pfns = malloc(PROBE_BATCH * sizeof(*pfns));
 	perr = malloc(PROBE_BATCH * sizeof(*perr));
 	if (!pfns || !perr) {
 		rc = vmet_errf(err, VMET_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (uint64_t base = 0; base < frames; base += PROBE_BATCH) {
-		size_t cnt = frames - base < PROBE_BATCH ? (size_t)(frames - base) : PROBE_BATCH;
-		void *m;
+	for (uint64_t g0 = 0; g0 < regions; g0 += PROBE_BATCH / 2) {
+		uint64_t cnt = regions - g0 < PROBE_BATCH / 2 ? regions - g0 : PROBE_BATCH / 2;
 
-		for (size_t i = 0; i < cnt; i++)
-			pfns[i] = (xen_pfn_t)(base + i);
-		m = xl.fm_map(xp->fmem, xp->domid, PROT_READ, cnt, pfns, perr);
-		if (!m) {
-			rc = vmet_errf(err, VMET_EIO, "domain %u: mapping guest frames 0x%" PRIx64
-				       "-0x%" PRIx64 " failed: %s", xp->domid, base,
-				       base + cnt - 1, strerror(errno));
-			goto out;
+		for (uint64_t i = 0; i < cnt; i++) {
+			uint64_t first = (g0 + i) * REGION_PAGES;
+			uint64_t last = first + REGION_PAGES - 1 < frames ? first + REGION_PAGES - 1 : frames - 1;
+
+			pfns[2 * i] = (xen_pfn_t)first;
+			pfns[2 * i + 1] = (xen_pfn_t)last;
 		}
-		xl.fm_unmap(xp->fmem, m, cnt);
-		for (size_t i = 0; i < cnt; i++) {
-			if (!perr[i] && run == UINT64_MAX)
-				run = base + i;
-			if (perr[i] && run != UINT64_MAX) {
-				rc = add_range(&r, &n, run * PAGE, (base + i) * PAGE, err);
-				run = UINT64_MAX;
-				if (rc == VMET_ELIMIT)
-					goto whole;
-				if (rc)
-					goto out;
-			}
-		}
-	}
-	if (run != UINT64_MAX) {
-		rc = add_range(&r, &n, run * PAGE, frames * PAGE, err);
-		if (rc == VMET_ELIMIT)
-			goto whole;
+		rc = probe_frames(xp, pfns, (size_t)(2 * cnt), perr, err);
 		if (rc)
 			goto out;
+		for (uint64_t i = 0; i < cnt; i++) {
+			uint64_t first = (g0 + i) * REGION_PAGES;
+			uint64_t len = frames - first < REGION_PAGES ? frames - first : REGION_PAGES;
+			bool a = !perr[2 * i], b = !perr[2 * i + 1];
+
+			if (a && b)
+				rc = add_range(&r, &n, first * PAGE, (first + len) * PAGE, err);
+			else if (a || b) {
+				partial++;
+				rc = ranges_fine(xp, first, len, &r, &n, err);
+			}
+			if (rc == VMET_ELIMIT)
+				goto whole;
+			if (rc)
+				goto out;
+		}
 	}
-	snprintf(how, howlen, "frames Xen maps, up to gfn 0x%" PRIx64, (uint64_t)maxpfn);
+	snprintf(how, howlen, "frames Xen maps up to gfn 0x%" PRIx64 ", 2 MiB regions by their ends, "
+		 "%" PRIu64 " frame by frame", (uint64_t)maxpfn, partial);
 	goto out;
 whole:
 	free(r);
@@ -721,7 +748,7 @@ int xen_open(const char *spec, const struct xen_opts *opts,
 	const char *name = NULL;
 	uint32_t domid = 0;
 	xc_domaininfo_t info;
-	char how[128] = "";
+	char how[192] = "";
 	int rc = xen_parse_target(spec, &domid, &name, err);
 
 	if (rc < 0)

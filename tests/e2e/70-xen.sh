@@ -1,0 +1,142 @@
+#!/bin/bash
+# Xen in both positions, on a real Xen 4.17 (Debian's packages, booted under
+# QEMU TCG with AMD SVM + nested paging; tests/guest/xen):
+#   - from dom0 (the "management VM" position): vmet on xen:DOMID and
+#     xen:NAME lists the PVH domU's processes and sockets, also with --pause
+#     (the domain is running again afterwards, after a SIGINT too) and from a
+#     vmet snapshot taken of xen:DOMID;
+#   - from L0 (the V-Met position, Xen untrusted): vmet guests on Xen's RAM
+#     finds the VMCB Xen keeps for the domU, confirmed by L0's register
+#     samples, and ps/netstat --guest 1 reach the domU's kernel through
+#     Xen's nested page tables;
+#   - on this machine, which runs no Xen: "Xen not available".
+# Each listing is compared with the domU's own truth (truth-ps.sh /
+# truth-netstat.sh): nothing missing, nothing extra.
+#
+# The bed is booted once and shared ($VMET_STATE_DIR/xen, reused while it
+# runs the same vmet binary); it takes about 2 minutes to come up under TCG
+# on 2 cores.  Opt-in: VMET_XEN=1 (else skipped).  A bed that cannot be
+# built or does not come up: exit 77.
+set -u
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VMET_LINUX_GUEST_LIB=1
+# shellcheck source=40-linux-ps.sh
+. "$E2E_DIR/40-linux-ps.sh"
+XB=$TB/xen
+
+# Needs no Xen at all: the same binary, asked for a xen: source here.
+if [ ! -e /dev/xen/privcmd ] && [ ! -e /proc/xen/privcmd ]; then
+	expect_exit 2 "$VMET" ps xen:1
+	expect_err "Xen not available: "
+	VMET_LIBXENCTRL=libvmet-no-such-xenctrl.so expect_exit 2 "$VMET" info xen:vmet-pvh
+	expect_err "Xen not available: libvmet-no-such-xenctrl.so"
+fi
+
+if [ "${VMET_XEN:-}" != 1 ]; then
+	[ "$FAILS" = 0 ] || exit 1
+	skip "the Xen bed is opt-in (VMET_XEN=1): about 2 minutes of TCG"
+fi
+for tool in qemu-system-x86_64 jq socat apt-get dpkg-deb cpio; do
+	command -v "$tool" >/dev/null || skip "$tool not installed"
+done
+[ -x "$XB/boot.sh" ] || skip "tests/guest/xen scripts missing"
+# shellcheck source=../guest/xen/lib.sh
+. "$XB/lib.sh"
+NAME=${VMET_XEN_NAME:-xen}
+S=$(tb_state "$NAME")
+vsum=$(sha256sum <"$VMET" | cut -d' ' -f1)
+exec 9>"$VMET_STATE_DIR/.$NAME.lock"
+flock -w 900 9 || skip "another run holds the Xen bed's lock"
+if tb_pid "$S" >/dev/null && [ -s "$S/boot.env" ] && [ "$(cat "$S/vmet.sha256" 2>/dev/null)" = "$vsum" ]; then
+	echo "reusing the running Xen bed $NAME"
+else
+	"$XB/stop.sh" "$NAME" >/dev/null 2>&1
+	VMET_XEN_VMET=$VMET "$XB/boot.sh" "$NAME" >"$TMP/boot.log" 2>&1 ||
+		{ tail -15 "$TMP/boot.log"; skip "the Xen bed did not come up"; }
+	echo "$vsum" >"$S/vmet.sha256"
+fi
+# shellcheck disable=SC1091
+. "$S/boot.env"
+echo "Xen $XEN_PKG_VERSION, dom0 and domU $KVER; bed up in ${BOOT_SECONDS}s"
+R=$S/results
+"$TB/truth-ps.sh" "$S/truth-domu.txt" >"$TMP/truth-ps.txt"
+"$TB/truth-netstat.sh" "$S/truth-domu.txt" >"$TMP/truth-net.txt"
+[ "$(wc -l <"$TMP/truth-ps.txt")" -gt 40 ] || { echo "FAIL: domU truth too short"; exit 1; }
+
+# --- dom0 ----------------------------------------------------------------------
+rc_of() { cat "$R/$1.rc" 2>/dev/null || echo missing; }
+dom0_ok() { # dom0_ok RESULT LABEL: dom0's run of vmet exited 0
+	if [ "$(rc_of "$1")" != 0 ]; then
+		echo "FAIL: in dom0, $2 exited $(rc_of "$1"):"
+		head -5 "$R/$1.err"
+		FAILS=$((FAILS + 1))
+		return 1
+	fi
+}
+grep -q 'HVM/PVH: guest-physical' "$R/info.txt" && grep -q '(xen)' "$R/info.txt" ||
+	{ echo "FAIL: vmet info xen:N in dom0:"; cat "$R/info.txt" "$R/info.txt.err"; FAILS=$((FAILS + 1)); }
+if dom0_ok ps.json "vmet ps xen:DOMID"; then
+	ps_norm "$R/ps.json" >"$TMP/dom0-ps.txt"
+	compare_live "$TMP/truth-ps.txt" "$TMP/dom0-ps.txt" "domU processes from dom0 (xen:DOMID)"
+	[ "$(jq -r .kernel.located_by "$R/ps.json")" = cr3 ] ||
+		{ echo "FAIL: the domU's kernel not located through libxenctrl's CR3"; FAILS=$((FAILS + 1)); }
+fi
+if dom0_ok netstat.json "vmet netstat xen:NAME"; then
+	inet_norm "$R/netstat.json" >"$TMP/dom0-net.txt"
+	compare "$TMP/truth-net.txt" "$TMP/dom0-net.txt" "domU sockets from dom0 (xen:NAME)"
+fi
+if dom0_ok ps-pause.json "vmet ps --pause xen:DOMID"; then
+	ps_norm "$R/ps-pause.json" >"$TMP/dom0-pause.txt"
+	compare_live "$TMP/truth-ps.txt" "$TMP/dom0-pause.txt" "domU processes from dom0, paused"
+fi
+# vmet dump paused the domain (xl shows 'p' while it copies); the SIGINT
+# that ended it also unpaused it, and said so.
+st=$(awk -v n="$DOMU_NAME" '$1 == n { print $5 }' "$R/xl-list-during-dump.txt")
+case $st in
+*p*) echo "vmet dump xen:DOMID paused the domU (state $st)" ;;
+*) echo "FAIL: the domU was not paused during vmet dump (state '$st')"; FAILS=$((FAILS + 1)) ;;
+esac
+grep -q 'interrupted; the Xen domain is unpaused' "$R/sigint.txt" ||
+	{ echo "FAIL: vmet dump did not report unpausing on SIGINT:"; cat "$R/sigint.txt"; FAILS=$((FAILS + 1)); }
+for f in xl-list-after-pause.txt xl-list-after-sigint.txt; do
+	st=$(awk -v n="$DOMU_NAME" '$1 == n { print $5 }' "$R/$f")
+	case $st in
+	*p*) echo "FAIL: the domU stayed paused ($f: state $st)"; FAILS=$((FAILS + 1)) ;;
+	'') echo "FAIL: no $DOMU_NAME in $f"; FAILS=$((FAILS + 1)) ;;
+	*) echo "${f%.txt}: the domU runs (state $st)" ;;
+	esac
+done
+if dom0_ok dump.txt "vmet dump --pages-for ps,netstat xen:DOMID" && dom0_ok ps-snap.json "vmet ps SNAPSHOT"; then
+	ps_norm "$R/ps-snap.json" >"$TMP/dom0-snap.txt"
+	compare_live "$TMP/truth-ps.txt" "$TMP/dom0-snap.txt" "domU processes from a vmet snapshot of xen:DOMID"
+fi
+# And now, on the running bed (dom0 serves requests on its console).
+if xen_dom0_run "$S" ps-now 120 "vmet ps --profile auto --json xen:$DOMU_NAME"; then
+	if [ "$(cat "$S/req/ps-now.rc")" = 0 ]; then
+		ps_norm "$S/req/ps-now.out" >"$TMP/dom0-now.txt"
+		compare_live "$TMP/truth-ps.txt" "$TMP/dom0-now.txt" "domU processes from dom0, now"
+	else
+		echo "FAIL: vmet ps xen:$DOMU_NAME in dom0 now:"; head -5 "$S/req/ps-now.err"; FAILS=$((FAILS + 1))
+	fi
+else
+	echo "FAIL: dom0 did not answer on its console"; FAILS=$((FAILS + 1))
+fi
+
+# --- L0: Xen's RAM, Xen untrusted ----------------------------------------------
+SRC="qemu:$RAM,qmp=$QMP"
+expect_exit 0 "$VMET" guests --json "$SRC"
+cp "$OUT" "$TMP/guests.json"
+n=$(jq '.guests | length' "$TMP/guests.json")
+trust=$(jq -r '.guests[0].trust' "$TMP/guests.json")
+echo "vmet guests on Xen's RAM: $n guest(s), guest 1 $(jq -r '.guests[0].vcpus[0].kind // "?"' "$TMP/guests.json") trust $trust"
+[ "$n" -ge 1 ] && [ "$trust" = agree ] ||
+	{ echo "FAIL: the domU's VMCB not found or not confirmed by L0's samples"; jq -c .guests "$TMP/guests.json" | cut -c1-400; FAILS=$((FAILS + 1)); }
+expect_exit 0 "$VMET" ps --json --profile auto --guest 1 "$SRC"
+ps_norm "$OUT" >"$TMP/l0-ps.txt"
+compare_live "$TMP/truth-ps.txt" "$TMP/l0-ps.txt" "domU processes from L0 through Xen's NPT (--guest 1)"
+expect_exit 0 "$VMET" netstat --json --profile auto --guest 1 "$SRC"
+inet_norm "$OUT" >"$TMP/l0-net.txt"
+compare "$TMP/truth-net.txt" "$TMP/l0-net.txt" "domU sockets from L0 through Xen's NPT (--guest 1)"
+
+[ "$FAILS" = 0 ] || exit 1
+echo "70-xen: all passed"
