@@ -307,6 +307,8 @@ static const int fatal_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 static struct sigaction old_actions[sizeof(fatal_sigs) / sizeof(fatal_sigs[0])];
 static bool atexit_set;
 
+static void on_fatal_signal(int sig);
+
 static void unpause_now(void)
 {
 	struct xen_priv *xp = paused_xp;
@@ -318,10 +320,16 @@ static void unpause_now(void)
 	xp->paused_by_us = false;
 }
 
+/* Put back what was there before, unless the program has since installed
+ * a handler of its own (vmet dump does), which stays. */
 static void restore_handlers(void)
 {
-	for (size_t i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++)
-		sigaction(fatal_sigs[i], &old_actions[i], NULL);
+	for (size_t i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++) {
+		struct sigaction cur;
+
+		if (!sigaction(fatal_sigs[i], NULL, &cur) && cur.sa_handler == on_fatal_signal)
+			sigaction(fatal_sigs[i], &old_actions[i], NULL);
+	}
 }
 
 static void on_fatal_signal(int sig)

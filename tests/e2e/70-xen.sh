@@ -90,14 +90,14 @@ if dom0_ok ps-pause.json "vmet ps --pause xen:DOMID"; then
 	compare_live "$TMP/truth-ps.txt" "$TMP/dom0-pause.txt" "domU processes from dom0, paused"
 fi
 # vmet dump paused the domain (xl shows 'p' while it copies); the SIGINT
-# that ended it also unpaused it, and said so.
+# that ended it also unpaused it (xl-list-after-sigint below).
 st=$(awk -v n="$DOMU_NAME" '$1 == n { print $5 }' "$R/xl-list-during-dump.txt")
 case $st in
 *p*) echo "vmet dump xen:DOMID paused the domU (state $st)" ;;
 *) echo "FAIL: the domU was not paused during vmet dump (state '$st')"; FAILS=$((FAILS + 1)) ;;
 esac
-grep -q 'interrupted; the Xen domain is unpaused' "$R/sigint.txt" ||
-	{ echo "FAIL: vmet dump did not report unpausing on SIGINT:"; cat "$R/sigint.txt"; FAILS=$((FAILS + 1)); }
+grep -q 'interrupted' "$R/sigint.txt" ||
+	{ echo "FAIL: vmet dump was not interrupted by SIGINT:"; cat "$R/sigint.txt"; FAILS=$((FAILS + 1)); }
 for f in xl-list-after-pause.txt xl-list-after-sigint.txt; do
 	st=$(awk -v n="$DOMU_NAME" '$1 == n { print $5 }' "$R/$f")
 	case $st in
@@ -122,13 +122,45 @@ else
 	echo "FAIL: dom0 did not answer on its console"; FAILS=$((FAILS + 1))
 fi
 
+# --- a PV domU: CR3 and page tables hold machine frames ------------------------
+# vmet on xen:NAME of a PV domU reads machine memory; its translation of the
+# domU's linux_banner (libxenctrl's CR3, the guest's tables) must land on a
+# machine address where L0, reading Xen's RAM file (offset = machine
+# address), finds the banner.  Listing a PV guest's processes is a known
+# limit (README: the Linux layer takes the kernel image and process page
+# tables as physically contiguous / pseudo-physical).
+pv_ok=0
+if xen_dom0_run "$S" pv-create 120 "xl create /etc/xen/domu-pv.cfg"; then
+	for _ in $(seq 60); do
+		xen_dom0_run "$S" pv-log 60 "cat /var/log/xen/console/guest-$DOMU_PV_NAME.log" &&
+			tb_extract_truth "$S/req/pv-log.out" boot "$TMP/truth-pv.txt" 2>/dev/null && { pv_ok=1; break; }
+		sleep 3
+	done
+fi
+if [ "$pv_ok" = 1 ]; then
+	va=0x$(awk -F'\t' '$1 == "ksym" { split($2, f, " "); if (f[3] == "linux_banner") { print f[1]; exit } }' "$TMP/truth-pv.txt")
+	xen_dom0_run "$S" pv-info 120 "vmet info xen:$DOMU_PV_NAME; vmet translate --json xen:$DOMU_PV_NAME $va"
+	ma=$(sed -n '/^{/,$p' "$S/req/pv-info.out" | jq -r '.translations[0].host_physical' 2>/dev/null)
+	if grep -q 'PV: machine addresses' "$S/req/pv-info.out" && [ -n "$ma" ] && [ "$ma" != null ] &&
+	   dd if="$RAM" bs=1 skip=$((ma)) count=14 status=none | grep -q '^Linux version '; then
+		echo "PV domU: linux_banner $va -> machine $ma (libxenctrl's CR3); L0 reads the banner there"
+	else
+		echo "FAIL: PV domU: linux_banner $va -> '$ma', no banner there at L0:"
+		head -12 "$S/req/pv-info.out" "$S/req/pv-info.err"
+		FAILS=$((FAILS + 1))
+	fi
+	xen_dom0_run "$S" pv-destroy 60 "xl destroy $DOMU_PV_NAME" >/dev/null
+else
+	echo "FAIL: the PV domU did not come up"; FAILS=$((FAILS + 1))
+fi
+
 # --- L0: Xen's RAM, Xen untrusted ----------------------------------------------
 SRC="qemu:$RAM,qmp=$QMP"
 expect_exit 0 "$VMET" guests --json "$SRC"
 cp "$OUT" "$TMP/guests.json"
 n=$(jq '.guests | length' "$TMP/guests.json")
 trust=$(jq -r '.guests[0].trust' "$TMP/guests.json")
-echo "vmet guests on Xen's RAM: $n guest(s), guest 1 $(jq -r '.guests[0].vcpus[0].kind // "?"' "$TMP/guests.json") trust $trust"
+echo "vmet guests on Xen's RAM: $n guest(s), guest 1 $(jq -r '.guests[0] | "\(.structure), \(.stage2) root \(.stage2_root)"' "$TMP/guests.json"), trust $trust"
 [ "$n" -ge 1 ] && [ "$trust" = agree ] ||
 	{ echo "FAIL: the domU's VMCB not found or not confirmed by L0's samples"; jq -c .guests "$TMP/guests.json" | cut -c1-400; FAILS=$((FAILS + 1)); }
 expect_exit 0 "$VMET" ps --json --profile auto --guest 1 "$SRC"

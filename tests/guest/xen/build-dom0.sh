@@ -22,6 +22,7 @@
 #   /usr/bin/vmet               with its libraries and the Xen libraries it
 #                               dlopen()s
 #   /domu/vmlinuz /domu/guest.cpio /etc/xen/domu.cfg   the PVH domU
+#   /etc/xen/domu-pv.cfg        the same guest as a PV domU (on request)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -137,6 +138,20 @@ extra = "$DOMU_APPEND"
 memory = $DOMU_MEM
 vcpus = 1
 # QEMU's SVM reports RDTSCP as RDTSC: a TSC the guest reads natively.
+tsc_mode = "native"
+on_crash = "preserve"
+EOT
+# A PV domU of the same guest, started on request (70-xen.sh): its CR3 and
+# page tables hold machine frames.  It idles normally: only the PVH domU
+# needs to keep its vCPU in guest mode for L0's samples.
+cat >"$root/etc/xen/domu-pv.cfg" <<EOT
+name = "$DOMU_PV_NAME"
+type = "pv"
+kernel = "/domu/vmlinuz"
+ramdisk = "/domu/guest.cpio"
+extra = "$DOMU_PV_APPEND"
+memory = $DOMU_MEM
+vcpus = 1
 tsc_mode = "native"
 on_crash = "preserve"
 EOT

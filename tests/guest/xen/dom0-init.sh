@@ -32,6 +32,8 @@ mkdir -p /run /tmp /var/run/xen /var/lib/xen /var/log/xen/console /var/lib/xenst
 mount -t tmpfs -o mode=0755 tmpfs /run
 
 . /etc/vmet-xen.conf
+# xl and friends for requests too
+export PATH=$PATH:$XEN_BIN
 
 say() { echo "vmet-dom0: $*"; }
 fail() {

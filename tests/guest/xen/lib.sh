@@ -29,6 +29,8 @@ DOM0_APPEND='console=hvc0 panic=-1'
 DOMU_NAME=vmet-pvh
 DOMU_MEM=256
 DOMU_APPEND='console=hvc0 panic=-1 idle=poll'
+DOMU_PV_NAME=vmet-pv
+DOMU_PV_APPEND='console=hvc0 panic=-1'
 
 # The Xen modules dom0 loads, dependencies first.
 XEN_MODULES="xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc"
