@@ -50,8 +50,9 @@ flock -w 900 9 || skip "another run holds the Xen bed's lock"
 if tb_pid "$S" >/dev/null && [ -s "$S/boot.env" ] && [ "$(cat "$S/vmet.sha256" 2>/dev/null)" = "$vsum" ]; then
 	echo "reusing the running Xen bed $NAME"
 else
-	"$XB/stop.sh" "$NAME" >/dev/null 2>&1
-	VMET_XEN_VMET=$VMET "$XB/boot.sh" "$NAME" >"$TMP/boot.log" 2>&1 ||
+	"$XB/stop.sh" "$NAME" >/dev/null 2>&1 9>&-
+	# 9>&-: a QEMU that inherited the lock would hold it for life.
+	VMET_XEN_VMET=$VMET "$XB/boot.sh" "$NAME" >"$TMP/boot.log" 2>&1 9>&- ||
 		{ tail -15 "$TMP/boot.log"; skip "the Xen bed did not come up"; }
 	echo "$vsum" >"$S/vmet.sha256"
 fi
