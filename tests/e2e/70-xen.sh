@@ -2,20 +2,21 @@
 # Xen in both positions, on a real Xen 4.17 (Debian's packages, booted under
 # QEMU TCG with AMD SVM + nested paging; tests/guest/xen):
 #   - from dom0 (the "management VM" position): vmet on xen:DOMID and
-#     xen:NAME lists the PVH domU's processes and sockets, also with --pause
+#     xen:NAME lists the PVH and HVM domUs' processes and sockets (the PV
+#     domU: its translation checked against L0), also with --pause
 #     (the domain is running again afterwards, after a SIGINT too) and from a
 #     vmet snapshot taken of xen:DOMID;
 #   - from L0 (the V-Met position, Xen untrusted): vmet guests on Xen's RAM
-#     finds the VMCB Xen keeps for the domU, confirmed by L0's register
-#     samples, and ps/netstat --guest 1 reach the domU's kernel through
-#     Xen's nested page tables;
+#     finds the VMCBs Xen keeps for the PVH and HVM domUs, and ps/netstat
+#     --guest N reach each domU's kernel through Xen's nested page tables;
 #   - on this machine, which runs no Xen: "Xen not available".
 # Each listing is compared with the domU's own truth (truth-ps.sh /
 # truth-netstat.sh): nothing missing, nothing extra.
 #
 # The bed is booted once and shared ($VMET_STATE_DIR/xen, reused while it
-# runs the same vmet binary); it takes about 2 minutes to come up under TCG
-# on 2 cores.  Opt-in: VMET_XEN=1 (else skipped).  A bed that cannot be
+# runs the same vmet binary and bed scripts); it takes 2-6 minutes to come
+# up under TCG on 2 cores, and the PV and HVM domUs 1-4 more: about 8
+# minutes in all.  Opt-in: VMET_XEN=1 (else skipped).  A bed that cannot be
 # built or does not come up: exit 77.
 set -u
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,7 +45,8 @@ done
 . "$XB/lib.sh"
 NAME=${VMET_XEN_NAME:-xen}
 S=$(tb_state "$NAME")
-vsum=$(sha256sum <"$VMET" | cut -d' ' -f1)
+# A running bed is reused when it runs this vmet and these bed scripts.
+vsum=$(cat "$VMET" "$XB"/*.sh | sha256sum | cut -d' ' -f1)
 exec 9>"$VMET_STATE_DIR/.$NAME.lock"
 flock -w 900 9 || skip "another run holds the Xen bed's lock"
 if tb_pid "$S" >/dev/null && [ -s "$S/boot.env" ] && [ "$(cat "$S/vmet.sha256" 2>/dev/null)" = "$vsum" ]; then
@@ -155,21 +157,77 @@ else
 	echo "FAIL: the PV domU did not come up"; FAILS=$((FAILS + 1))
 fi
 
+# --- an HVM domU: hvmloader, SeaBIOS and Debian's qemu-system-xen in dom0 ------
+# Its console is Xen's PV console (hvc0), as the others'.
+hvm_ok=0
+if xen_dom0_run "$S" hvm-create 300 "start-hvm.sh"; then
+	for _ in $(seq 100); do
+		xen_dom0_run "$S" hvm-log 60 "cat /var/log/xen/console/guest-$DOMU_HVM_NAME.log" &&
+			tb_extract_truth "$S/req/hvm-log.out" boot "$TMP/truth-hvm.txt" 2>/dev/null && { hvm_ok=1; break; }
+		sleep 5
+	done
+fi
+if [ "$hvm_ok" = 1 ]; then
+	"$TB/truth-ps.sh" "$TMP/truth-hvm.txt" >"$TMP/truth-hvm-ps.txt"
+	"$TB/truth-netstat.sh" "$TMP/truth-hvm.txt" >"$TMP/truth-hvm-net.txt"
+	if xen_dom0_run "$S" hvm-ps 600 "vmet ps --profile auto --json xen:$DOMU_HVM_NAME" &&
+	   [ "$(cat "$S/req/hvm-ps.rc")" = 0 ]; then
+		ps_norm "$S/req/hvm-ps.out" >"$TMP/hvm-ps.txt"
+		compare_live "$TMP/truth-hvm-ps.txt" "$TMP/hvm-ps.txt" "HVM domU processes from dom0 (xen:NAME)"
+	else
+		echo "FAIL: vmet ps xen:$DOMU_HVM_NAME in dom0:"; head -5 "$S/req/hvm-ps.err"; FAILS=$((FAILS + 1))
+	fi
+	if xen_dom0_run "$S" hvm-net 600 "vmet netstat --profile auto --json xen:$DOMU_HVM_NAME" &&
+	   [ "$(cat "$S/req/hvm-net.rc")" = 0 ]; then
+		inet_norm "$S/req/hvm-net.out" >"$TMP/hvm-net.txt"
+		compare "$TMP/truth-hvm-net.txt" "$TMP/hvm-net.txt" "HVM domU sockets from dom0 (xen:NAME)"
+	else
+		echo "FAIL: vmet netstat xen:$DOMU_HVM_NAME in dom0:"; head -5 "$S/req/hvm-net.err"; FAILS=$((FAILS + 1))
+	fi
+else
+	echo "FAIL: the HVM domU did not come up"; FAILS=$((FAILS + 1))
+fi
+
 # --- L0: Xen's RAM, Xen untrusted ----------------------------------------------
 SRC="qemu:$RAM,qmp=$QMP"
 expect_exit 0 "$VMET" guests --json "$SRC"
 cp "$OUT" "$TMP/guests.json"
 n=$(jq '.guests | length' "$TMP/guests.json")
-trust=$(jq -r '.guests[0].trust' "$TMP/guests.json")
-echo "vmet guests on Xen's RAM: $n guest(s), guest 1 $(jq -r '.guests[0] | "\(.structure), \(.stage2) root \(.stage2_root)"' "$TMP/guests.json"), trust $trust"
-[ "$n" -ge 1 ] && [ "$trust" = agree ] ||
-	{ echo "FAIL: the domU's VMCB not found or not confirmed by L0's samples"; jq -c .guests "$TMP/guests.json" | cut -c1-400; FAILS=$((FAILS + 1)); }
-expect_exit 0 "$VMET" ps --json --profile auto --guest 1 "$SRC"
-ps_norm "$OUT" >"$TMP/l0-ps.txt"
-compare_live "$TMP/truth-ps.txt" "$TMP/l0-ps.txt" "domU processes from L0 through Xen's NPT (--guest 1)"
-expect_exit 0 "$VMET" netstat --json --profile auto --guest 1 "$SRC"
-inet_norm "$OUT" >"$TMP/l0-net.txt"
-compare "$TMP/truth-net.txt" "$TMP/l0-net.txt" "domU sockets from L0 through Xen's NPT (--guest 1)"
+want=1
+[ "$hvm_ok" = 1 ] && want=2
+echo "vmet guests on Xen's RAM: $n guest(s): $(jq -r '[.guests[] | "\(.guest) \(.structure) \(.stage2) root \(.stage2_root) trust \(.trust)"] | join("; ")' "$TMP/guests.json")"
+[ "$n" = "$want" ] || { echo "FAIL: $n VMCB guests on Xen's RAM, wanted $want (PVH, HVM)"; FAILS=$((FAILS + 1)); }
+# Each guest must be one of the domUs, listed exactly: which one, its
+# kernel's _text tells (each domU's own kallsyms, in its truth; KASLR puts
+# them apart).  The PVH domU's CR3 must be confirmed by L0's samples (its
+# idle=poll keeps it in guest mode); the HVM domU, which gets little CPU
+# beside it, may not have been caught running (trust no-helper).
+text_of() { awk -F'\t' '$1 == "ksym" { split($2, f, " "); if (f[3] == "_text") { print "0x" f[1]; exit } }' "$1"; }
+pvh_text=$(text_of "$S/truth-domu.txt")
+hvm_text=$( [ "$hvm_ok" = 1 ] && text_of "$TMP/truth-hvm.txt")
+for g in $(seq "$n"); do
+	kt=$(jq -r ".guests[$((g - 1))].kernel_text_va" "$TMP/guests.json")
+	trust=$(jq -r ".guests[$((g - 1))].trust" "$TMP/guests.json")
+	if [ "$((kt))" = "$((pvh_text))" ]; then
+		which=PVH truth_ps=$TMP/truth-ps.txt truth_net=$TMP/truth-net.txt
+		[ "$trust" = agree ] ||
+			{ echo "FAIL: the PVH domU's VMCB not confirmed by L0's samples ($trust)"; FAILS=$((FAILS + 1)); }
+	elif [ -n "$hvm_text" ] && [ "$((kt))" = "$((hvm_text))" ]; then
+		which=HVM truth_ps=$TMP/truth-hvm-ps.txt truth_net=$TMP/truth-hvm-net.txt
+		case $trust in agree | no-helper) ;; *)
+			echo "FAIL: the HVM domU's VMCB: trust $trust"; FAILS=$((FAILS + 1)) ;;
+		esac
+	else
+		echo "FAIL: guest $g's kernel (_text $kt) is neither domU's"; FAILS=$((FAILS + 1))
+		continue
+	fi
+	expect_exit 0 "$VMET" ps --json --profile auto --guest "$g" "$SRC"
+	ps_norm "$OUT" >"$TMP/l0-ps-$g.txt"
+	compare_live "$truth_ps" "$TMP/l0-ps-$g.txt" "$which domU processes from L0 through Xen's NPT (--guest $g)"
+	expect_exit 0 "$VMET" netstat --json --profile auto --guest "$g" "$SRC"
+	inet_norm "$OUT" >"$TMP/l0-net-$g.txt"
+	compare "$truth_net" "$TMP/l0-net-$g.txt" "$which domU sockets from L0 through Xen's NPT (--guest $g)"
+done
 
 [ "$FAILS" = 0 ] || exit 1
 echo "70-xen: all passed"

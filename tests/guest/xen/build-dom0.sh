@@ -23,6 +23,11 @@
 #                               dlopen()s
 #   /domu/vmlinuz /domu/guest.cpio /etc/xen/domu.cfg   the PVH domU
 #   /etc/xen/domu-pv.cfg        the same guest as a PV domU (on request)
+#   /etc/xen/domu-hvm.cfg, /usr/bin/start-hvm.sh   and as an HVM domU (on
+#                               request), with Debian's qemu-system-xen
+#                               (/usr/libexec/xen-qemu-system-i386 and its
+#                               libraries), hvmloader, SeaBIOS, the
+#                               linuxboot option ROMs and a keymap
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -118,6 +123,21 @@ gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ && !p { print $NF; p = 1 }')
 copy_file "$gcc_s"
 [ -f "$XEN_ROOT/etc/xen/xl.conf" ] && cp "$XEN_ROOT/etc/xen/xl.conf" "$root/etc/xen/"
 
+# The HVM device model, and the firmware it and hvmloader load: SeaBIOS,
+# the option ROM for direct kernel boot, a keymap.
+[ -x "$XEN_ROOT$XEN_DM" ] || tb_die "no $XEN_DM in $XEN_ROOT ($XEN_DM_PKG)"
+mkdir -p "$root$(dirname "$XEN_DM")"
+cp "$XEN_ROOT$XEN_DM" "$root$XEN_DM"
+LD_LIBRARY_PATH=$XEN_ROOT/usr/lib/x86_64-linux-gnu copy_libs "$XEN_ROOT$XEN_DM"
+mkdir -p "$root/usr/lib/xen-$XEN_VER/boot"
+cp "$XEN_ROOT/usr/lib/xen-$XEN_VER/boot/hvmloader" "$root/usr/lib/xen-$XEN_VER/boot/"
+for f in /usr/share/qemu/keymaps/en-us /usr/share/qemu/keymaps/common /usr/share/qemu/keymaps/modifiers \
+	/usr/share/seabios/bios-256k.bin /usr/share/seabios/bios.bin /usr/share/qemu/bios-256k.bin \
+	/usr/share/qemu/linuxboot.bin /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/kvmvapic.bin \
+	/usr/share/qemu/vgabios-stdvga.bin /usr/share/seabios/vgabios-stdvga.bin; do
+	[ -e "$f" ] && copy_file "$f"
+done
+[ -e "$root/usr/share/qemu/linuxboot_dma.bin" ] || tb_die "no linuxboot_dma.bin (qemu-system-data)"
 # --- vmet, its libraries and the Xen libraries it loads at run time ---------------
 cp "$vmet_bin" "$root/usr/bin/vmet"
 copy_libs "$vmet_bin"
@@ -155,6 +175,27 @@ vcpus = 1
 tsc_mode = "native"
 on_crash = "preserve"
 EOT
+cat >"$root/etc/xen/domu-hvm.cfg" <<EOT
+name = "$DOMU_HVM_NAME"
+type = "hvm"
+kernel = "/domu/vmlinuz"
+ramdisk = "/domu/guest.cpio"
+extra = "$DOMU_HVM_APPEND"
+memory = $DOMU_MEM
+vcpus = 1
+tsc_mode = "native"
+vga = "none"
+vnc = 0
+sdl = 0
+on_crash = "preserve"
+EOT
+# start-hvm.sh: create the HVM domU (a short request line).
+cat >"$root/usr/bin/start-hvm.sh" <<'EOT'
+#!/bin/sh
+xl create /etc/xen/domu-hvm.cfg || exit 1
+echo "domain $(xl domid vmet-hvm)"
+EOT
+chmod 0755 "$root/usr/bin/start-hvm.sh"
 install -m 0755 "$XEN_BED_DIR/dom0-init.sh" "$root/init"
 cat >"$root/etc/vmet-xen.conf" <<EOT
 XEN_MODULES='$XEN_MODULES'

@@ -22,7 +22,7 @@ if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
 	tb_die "apt knows no xen-hypervisor-$XEN_VER-amd64 (apt-get update?)"
 fi
 env=$XEN_PKG_DIR/xen.env
-if [ -s "$env" ] && grep -qx "XEN_PKG_VERSION=$ver" "$env"; then
+if [ -s "$env" ] && grep -qx "XEN_PKG_VERSION=$ver" "$env" && grep -qx "XEN_PKGS='$XEN_PKGS'" "$env"; then
 	echo "$env"
 	exit 0
 fi
@@ -47,6 +47,7 @@ cat >"$env" <<EOT
 XEN_ROOT=$root
 XEN_KERNEL=$XEN_PKG_DIR/xen-$XEN_VER-amd64
 XEN_PKG_VERSION=$ver
+XEN_PKGS='$XEN_PKGS'
 EOT
 log "Xen $ver unpacked in $root"
 echo "$env"

@@ -15,7 +15,7 @@ FLAT_DIR=$GUEST_DIR
 
 # Debian packages, downloaded and unpacked, never installed.
 XEN_PKG_DIR=${VMET_XEN_PKG_DIR:-$VMET_STATE_DIR/xen-pkgs}
-XEN_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-utils"
+XEN_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-utils qemu-system-xen"
 XEN_VER=4.17
 
 # qemu64,+svm,+npt: Xen needs no extra option on it (-cpu max needs
@@ -31,6 +31,15 @@ DOMU_MEM=256
 DOMU_APPEND='console=hvc0 panic=-1 idle=poll'
 DOMU_PV_NAME=vmet-pv
 DOMU_PV_APPEND='console=hvc0 panic=-1'
+# HVM: the console is Xen's PV console too (hvc0, logged by xenconsoled):
+# every byte on the emulated UART is a trip through Xen to the device model
+# in dom0, which under nested emulation printed the kernel's boot messages
+# at a few bytes a second.
+DOMU_HVM_NAME=vmet-hvm
+DOMU_HVM_APPEND='console=hvc0 panic=-1 idle=poll'
+# Debian's device model for HVM guests (libxl's default path).
+XEN_DM_PKG=qemu-system-xen
+XEN_DM=/usr/libexec/xen-qemu-system-i386
 
 # The Xen modules dom0 loads, dependencies first.
 XEN_MODULES="xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc"
