@@ -6,6 +6,8 @@
 #
 # usage: boot.sh [--timeout S] NAME
 #   --timeout S   seconds to wait for dom0's results (default 420)
+# VMET_XEN_VMET=BIN puts BIN into dom0 as vmet (default: the tree's ./vmet),
+# e.g. an ASan build.
 #
 # L0 = QEMU TCG (qemu64,+svm,+npt, 2G, RAM in a shared file); L1 = Xen 4.17
 # + dom0 (build-dom0.sh, dom0-init.sh); the domU = the flat guest, PVH.
@@ -28,7 +30,7 @@ timeout=420
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) timeout=$2; shift ;;
-	-h | --help) sed -n '4,24p' "$0"; exit 0 ;;
+	-h | --help) sed -n '4,26p' "$0"; exit 0 ;;
 	-*) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
