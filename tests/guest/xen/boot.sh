@@ -14,7 +14,7 @@
 #
 # State directory $VMET_STATE_DIR/NAME:
 #   serial.log          Xen's serial console (Xen, dom0, dom0's results)
-#   console.sock        the same console, for requests to dom0 (dom0_run)
+#   console.sock        the same console, for requests to dom0 (xen_dom0_run, lib.sh)
 #   results/            the files dom0 sent (checked against their SHA-256):
 #                       domu-console.log (the domU's truth), ps.json,
 #                       netstat.json, info.txt, ... (see dom0-init.sh)
