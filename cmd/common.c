@@ -3,6 +3,7 @@
 #include "cmd/guest.h"
 #include "core/helper.h"
 #include "live/qemu.h"
+#include "live/xen.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -14,7 +15,8 @@ const char cmd_common_help[] =
 	"Source options:\n"
 	"  --format FMT       read SOURCE as raw|elf|lime|vmsnap instead of guessing\n"
 	"  --memmap MAP       raw images with holes: START-END@OFFSET[,...]\n"
-	"  --pause            live sources: pause the guest while vmet reads it\n"
+	"  --pause            live sources (qemu:, qemu-pid:, xen:): pause the guest\n"
+	"                     while vmet reads it\n"
 	"  --helper FILE      host-side vCPU records (KEY=VALUE lines: vcpu, cr3, cr0,\n"
 	"                     cr4, efer, rip, s2type, s2root, time), trusted over a\n"
 	"                     guest hypervisor's VMCB/VMCS for --guest\n"
@@ -221,8 +223,8 @@ int cmd_open_source(struct cmd_common *c, struct phys_source **src,
 
 	if (!c->source)
 		return vmet_errf(err, VMET_EINVAL, "no SOURCE given (see --help)");
-	if (c->pause && !qemu_spec_match(c->source))
-		return vmet_errf(err, VMET_EINVAL, "--pause applies to live sources only (qemu:, qemu-pid:)");
+	if (c->pause && !qemu_spec_match(c->source) && !xen_spec_match(c->source))
+		return vmet_errf(err, VMET_EINVAL, "--pause applies to live sources only (qemu:, qemu-pid:, xen:)");
 	c->sopts.pause = c->pause;
 	/* Entering a nested guest needs host-side CR3s taken while it ran. */
 	c->sopts.samples = c->guest ? 16 : 1;

@@ -38,8 +38,9 @@ static void usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
 	fprintf(f,
 		"\n"
-		"SOURCE is a memory image (raw, ELF core, LiME, vmet snapshot) or a live\n"
-		"QEMU guest (qemu:RAMFILE[,qmp=SOCKET], qemu-pid:PID,qmp=SOCKET).\n"
+		"SOURCE is a memory image (raw, ELF core, LiME, vmet snapshot), a live\n"
+		"QEMU guest (qemu:RAMFILE[,qmp=SOCKET], qemu-pid:PID,qmp=SOCKET) or, from\n"
+		"dom0, a Xen domain (xen:DOMID, xen:NAME).\n"
 		"Add --guest N to work inside a nested guest.  See vmet(1).\n"
 		"\n"
 		"Exit status: 0 success, 1 incomplete result, 2 usage or source error.\n");

@@ -17,6 +17,7 @@
 
 #include "formats/vmsnap.h"
 #include "live/qemu.h"
+#include "live/xen.h"
 
 #define LIME_MAGIC_BYTES "EMiL"	/* 0x4C694D45 stored little-endian */
 
@@ -69,6 +70,14 @@ static int open_format(const char *spec, const struct source_opts *opts,
 			return vmet_errf(err, VMET_EINVAL, "--format and --memmap apply to files, "
 					 "not to the live source %s", spec);
 		return qemu_open(spec, &qo, out, err);
+	}
+	if (xen_spec_match(spec)) {
+		struct xen_opts xo = { .pause = opts && opts->pause };
+
+		if (format || memmap)
+			return vmet_errf(err, VMET_EINVAL, "--format and --memmap apply to files, "
+					 "not to the live source %s", spec);
+		return xen_open(spec, &xo, out, err);
 	}
 	if (!format)
 		format = memmap ? "raw" : source_sniff(spec, err);

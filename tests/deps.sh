@@ -8,6 +8,8 @@ pkgs=(
 	# build
 	make gcc clang pkg-config libclang-rt-14-dev
 	libelf-dev libdw-dev zlib1g-dev libssl-dev
+	# the xen: source: Xen's headers (the libraries are dlopen'ed at run time)
+	libxen-dev
 	# unit tests
 	libcmocka-dev
 	# real-guest tests: QEMU under TCG, a busybox initramfs, QMP over socat
