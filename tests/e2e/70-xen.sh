@@ -141,7 +141,7 @@ fi
 # limit (README: the Linux layer takes the kernel image and process page
 # tables as physically contiguous / pseudo-physical).
 pv_ok=0
-if xen_dom0_run "$S" pv-create 120 "xl create /etc/xen/domu-pv.cfg"; then
+if xen_dom0_run "$S" pv-create 120 "xl domid $DOMU_PV_NAME || xl create /etc/xen/domu-pv.cfg"; then
 	for _ in $(seq 60); do
 		xen_dom0_run "$S" pv-log 60 "cat /var/log/xen/console/guest-$DOMU_PV_NAME.log" &&
 			tb_extract_truth "$S/req/pv-log.out" boot "$TMP/truth-pv.txt" 2>/dev/null && { pv_ok=1; break; }
@@ -168,7 +168,8 @@ fi
 # --- an HVM domU: hvmloader, SeaBIOS and Debian's qemu-system-xen in dom0 ------
 # Its console is Xen's PV console (hvc0), as the others'.
 hvm_ok=0
-if xen_dom0_run "$S" hvm-create 300 "start-hvm.sh"; then
+# (a reused bed may run it already)
+if xen_dom0_run "$S" hvm-create 300 "xl domid $DOMU_HVM_NAME || start-hvm.sh"; then
 	for _ in $(seq 100); do
 		xen_dom0_run "$S" hvm-log 60 "cat /var/log/xen/console/guest-$DOMU_HVM_NAME.log" &&
 			tb_extract_truth "$S/req/hvm-log.out" boot "$TMP/truth-hvm.txt" 2>/dev/null && { hvm_ok=1; break; }
@@ -207,28 +208,30 @@ echo "vmet guests on Xen's RAM: $n guest(s): $(jq -r '[.guests[] | "\(.guest) \(
 [ "$n" = "$want" ] || { echo "FAIL: $n VMCB guests on Xen's RAM, wanted $want (PVH, HVM)"; FAILS=$((FAILS + 1)); }
 # Each guest must be one of the domUs, listed exactly: which one, its
 # kernel's _text tells (each domU's own kallsyms, in its truth; KASLR puts
-# them apart).  The PVH domU's CR3 must be confirmed by L0's samples (its
-# idle=poll keeps it in guest mode); the HVM domU, which gets little CPU
-# beside it, may not have been caught running (trust no-helper).
+# them apart).  Both domUs spin (idle=poll) and share one CPU, so L0's 16
+# register samples catch one of them running, not always both: each
+# guest's trust is agree or no-helper (never a disagreement), and at least
+# one is confirmed.
 text_of() { awk -F'\t' '$1 == "ksym" { split($2, f, " "); if (f[3] == "_text") { print "0x" f[1]; exit } }' "$1"; }
 pvh_text=$(text_of "$S/truth-domu.txt")
 hvm_text=$( [ "$hvm_ok" = 1 ] && text_of "$TMP/truth-hvm.txt")
+agreed=0
 for g in $(seq "$n"); do
 	kt=$(jq -r ".guests[$((g - 1))].kernel_text_va" "$TMP/guests.json")
 	trust=$(jq -r ".guests[$((g - 1))].trust" "$TMP/guests.json")
 	if [ "$((kt))" = "$((pvh_text))" ]; then
 		which=PVH truth_ps=$TMP/truth-ps.txt truth_net=$TMP/truth-net.txt
-		[ "$trust" = agree ] ||
-			{ echo "FAIL: the PVH domU's VMCB not confirmed by L0's samples ($trust)"; FAILS=$((FAILS + 1)); }
 	elif [ -n "$hvm_text" ] && [ "$((kt))" = "$((hvm_text))" ]; then
 		which=HVM truth_ps=$TMP/truth-hvm-ps.txt truth_net=$TMP/truth-hvm-net.txt
-		case $trust in agree | no-helper) ;; *)
-			echo "FAIL: the HVM domU's VMCB: trust $trust"; FAILS=$((FAILS + 1)) ;;
-		esac
 	else
 		echo "FAIL: guest $g's kernel (_text $kt) is neither domU's"; FAILS=$((FAILS + 1))
 		continue
 	fi
+	case $trust in
+	agree) agreed=$((agreed + 1)) ;;
+	no-helper) ;;
+	*) echo "FAIL: the $which domU's VMCB: trust $trust"; FAILS=$((FAILS + 1)) ;;
+	esac
 	expect_exit 0 "$VMET" ps --json --profile auto --guest "$g" "$SRC"
 	ps_norm "$OUT" >"$TMP/l0-ps-$g.txt"
 	compare_live "$truth_ps" "$TMP/l0-ps-$g.txt" "$which domU processes from L0 through Xen's NPT (--guest $g)"
@@ -236,6 +239,7 @@ for g in $(seq "$n"); do
 	inet_norm "$OUT" >"$TMP/l0-net-$g.txt"
 	compare "$truth_net" "$TMP/l0-net-$g.txt" "$which domU sockets from L0 through Xen's NPT (--guest $g)"
 done
+[ "$agreed" -ge 1 ] || { echo "FAIL: L0's samples confirmed no domU's VMCB"; FAILS=$((FAILS + 1)); }
 
 [ "$FAILS" = 0 ] || exit 1
 echo "70-xen: all passed"
