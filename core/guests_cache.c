@@ -13,6 +13,7 @@
  * back is bounded and checked; the structures themselves are re-read from
  * the source and re-checked before use.
  */
+#include "core/cachedir.h"
 #include "core/guests.h"
 
 #include <errno.h>
@@ -40,21 +41,7 @@ static char *join(const char *a, const char *b)
 
 int guests_cache_dir(char **dir, struct vmet_err *err)
 {
-	const char *v;
-
-	*dir = NULL;
-	if ((v = getenv("VMET_CACHE_DIR")) && *v)
-		*dir = join(v, "/guests");
-	else if ((v = getenv("XDG_CACHE_HOME")) && *v == '/')
-		*dir = join(v, "/vmet/guests");
-	else if ((v = getenv("HOME")) && *v == '/')
-		*dir = join(v, "/.cache/vmet/guests");
-	else
-		return vmet_errf(err, VMET_ENOTFOUND,
-				 "no cache directory: neither VMET_CACHE_DIR, XDG_CACHE_HOME nor HOME is set");
-	if (!*dir)
-		return vmet_errf(err, VMET_ENOMEM, "out of memory");
-	return 0;
+	return vmet_cache_dir("/guests", "guests", dir, err);
 }
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)

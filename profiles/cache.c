@@ -11,6 +11,8 @@
 
 #include <openssl/evp.h>
 
+#include "core/cachedir.h"
+
 #define HASH_HEX 32	/* 128 bits of SHA-256: collisions are not a concern */
 
 static char *join(const char *a, const char *b)
@@ -25,22 +27,8 @@ static char *join(const char *a, const char *b)
 
 int profile_cache_dir(char **dir, struct vmet_err *err)
 {
-	const char *v = getenv("VMET_CACHE_DIR");
-
-	*dir = NULL;
-	if (v && *v)
-		*dir = strdup(v);
-	else if ((v = getenv("XDG_CACHE_HOME")) && *v == '/')
-		*dir = join(v, "/vmet/profiles");
-	else if ((v = getenv("HOME")) && *v == '/')
-		*dir = join(v, "/.cache/vmet/profiles");
-	else
-		return vmet_errf(err, VMET_ENOTFOUND,
-				 "no cache directory: neither VMET_CACHE_DIR, XDG_CACHE_HOME "
-				 "nor HOME is set");
-	if (!*dir)
-		return vmet_errf(err, VMET_ENOMEM, "out of memory");
-	return 0;
+	/* VMET_CACHE_DIR is the profile cache itself (as first documented). */
+	return vmet_cache_dir("", "profiles", dir, err);
 }
 
 static int banner_hash(const char *banner, char hex[HASH_HEX + 1], struct vmet_err *err)
