@@ -11,26 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/buf_source.h"
 #include "core/stack.h"
 
 #define HDR 146
 
-struct buf_src {
-	const uint8_t *p;
-	size_t n;
-};
-
-static int buf_read(struct phys_source *src, uint64_t a, void *b, size_t n, struct vmet_err *e)
-{
-	const struct buf_src *bs = src->priv;
-
-	if (a > bs->n || n > bs->n - a)
-		return vmet_errf(e, VMET_EIO, "fuzz: read outside the buffer");
-	memcpy(b, bs->p + a, n);
-	return 0;
-}
-
-static const struct phys_source_ops ops = { .read = buf_read };
 
 static uint64_t u64(const uint8_t *p)
 {
@@ -43,7 +28,7 @@ static uint64_t u64(const uint8_t *p)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct phys_source src = { .ops = &ops, .format = "fuzz" };
+	struct phys_source src = { .ops = &buf_source_ops, .format = "fuzz" };
 	struct buf_src bs;
 	struct phys_range r;
 	struct stack_spec spec = { 0 };
