@@ -284,7 +284,7 @@ static void help(bool shell)
 		       "status, comm, cmdline, environ, the exe, cwd and root links (when their\n"
 		       "paths resolve), task/TID/ and fd/ (socket links), /net/tcp, tcp6, udp,\n"
 		       "udp6, unix, and minimal version, uptime, stat, loadavg, meminfo, cpuinfo.\n"
-		       "Stays in the foreground; SIGINT or SIGTERM unmounts.\n");
+		       "Stays in the foreground; SIGINT, SIGTERM or SIGHUP unmounts.\n");
 	printf("\n"
 	       "Options:\n"
 	       "  --refresh SECONDS  re-read the guest when the reading is older than this\n"
@@ -387,6 +387,67 @@ static struct fuse *fs_new(struct served *sv)
 	return f;
 }
 
+/*
+ * The serving loop of both commands.  The signals that end it (SIGINT,
+ * SIGTERM, SIGHUP for mount; SIGCHLD, and SIGTERM/SIGHUP passed on, for
+ * the shell) are blocked except while waiting in ppoll, so that one
+ * arriving between the check and the wait cannot be lost: libfuse's own
+ * loop has that window, and a SIGTERM that fell into it left `vmet mount`
+ * serving for good.
+ *
+ * For the shell: serve until COMMAND has exited and the connection has
+ * then been quiet for a moment.  COMMAND's last closes reach us as
+ * RELEASE/RELEASEDIR requests queued as it exits; they must be answered
+ * (libfuse frees a directory handle only then), so the caller holds
+ * COMMAND's mount namespace open: were it to die with COMMAND, the mount
+ * and the queued requests would go with it.  Processes COMMAND left behind
+ * are not waited for; once vmet closes the connection they get ENOTCONN.
+ */
+static volatile sig_atomic_t stop_requested, child_exited;
+
+static void request_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void child_done(int sig)
+{
+	(void)sig;
+	child_exited = 1;
+}
+
+static void serve(struct fuse_session *se)
+{
+	struct fuse_buf buf = { .mem = NULL };
+	struct pollfd p = { .fd = fuse_session_fd(se), .events = POLLIN };
+	sigset_t block, waiting;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &waiting);
+	while (!stop_requested && !fuse_session_exited(se)) {
+		struct timespec quiet = { 0, 200 * 1000 * 1000 };
+		int n = ppoll(&p, 1, child_exited ? &quiet : NULL, &waiting);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* quiet after COMMAND ended, or ppoll failed */
+		n = fuse_session_receive_buf(se, &buf);
+		if (n == -EINTR || n == -EAGAIN)
+			continue;
+		if (n <= 0)
+			break;		/* 0: the connection ended (unmounted) */
+		fuse_session_process_buf(se, &buf);
+	}
+	sigprocmask(SIG_SETMASK, &waiting, NULL);
+	free(buf.mem);
+}
+
 int cmd_mount(int argc, char **argv)
 {
 	struct cmd_common c;
@@ -413,15 +474,19 @@ int cmd_mount(int argc, char **argv)
 		procfs_snap_free(&s);
 		return EXIT_USAGE;
 	}
-	if (fuse_set_signal_handlers(fuse_get_session(f)))
-		cmd_error(&c, "cannot install signal handlers: unmount with fusermount3 -u");
+	{
+		struct sigaction sa = { .sa_handler = request_stop };	/* no SA_RESTART */
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	if (!c.quiet)
 		fprintf(stderr, "%s: %zu processes, %zu threads, %zu sockets at %s%s "
 			"(SIGINT/SIGTERM unmounts)\n", c.prog, s.nlead, s.tl.n, s.sl.n, argv[first],
 			sv.refresh ? ", re-read when older than --refresh" : "");
-	if (fuse_loop(f) < 0)
-		status = EXIT_INCOMPLETE;
-	fuse_remove_signal_handlers(fuse_get_session(f));
+	serve(fuse_get_session(f));
 	fuse_unmount(f);
 	fuse_destroy(f);
 	while (sv.open)	/* releases the kernel never sent (unmounted first) */
@@ -461,44 +526,6 @@ static void pass_on(int sig)
 		kill((pid_t)child_pid, sig);
 }
 
-static volatile sig_atomic_t child_exited;
-
-static void child_done(int sig)
-{
-	(void)sig;
-	child_exited = 1;
-}
-
-/*
- * Serve until COMMAND has exited and the connection has then been quiet
- * for a moment.  COMMAND's last closes reach us as RELEASE/RELEASEDIR
- * requests queued as it exits; they must be answered (libfuse frees a
- * directory handle only then), so the caller holds COMMAND's mount
- * namespace open: were it to die with COMMAND, the mount and the queued
- * requests would go with it.  Processes COMMAND left behind are not
- * waited for; once vmet closes the connection they get ENOTCONN.
- */
-static void shell_serve(struct fuse_session *se)
-{
-	struct fuse_buf buf = { .mem = NULL };
-	struct pollfd p = { .fd = fuse_session_fd(se), .events = POLLIN };
-
-	while (!fuse_session_exited(se)) {
-		int n = poll(&p, 1, child_exited ? 200 : -1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;		/* quiet after COMMAND ended, or poll failed */
-		n = fuse_session_receive_buf(se, &buf);
-		if (n == -EINTR || n == -EAGAIN)
-			continue;
-		if (n <= 0)
-			break;		/* 0: the connection ended */
-		fuse_session_process_buf(se, &buf);
-	}
-	free(buf.mem);
-}
 
 /*
  * The child's half of `vmet shell`: a private mount namespace, the FUSE
@@ -618,7 +645,7 @@ int cmd_shell(int argc, char **argv)
 		nsfd = open(ns, O_RDONLY | O_CLOEXEC);	/* fails if COMMAND is gone */
 	}
 	if (waitpid(pid, &wst, WNOHANG) == 0) {
-		shell_serve(fuse_get_session(f));
+		serve(fuse_get_session(f));
 		while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 			;
 	}
