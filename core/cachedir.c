@@ -15,6 +15,11 @@ static char *join3(const char *a, const char *b, const char *c)
 	return s;
 }
 
+char *vmet_cache_path(const char *dir, const char *name)
+{
+	return join3(dir, name, "");
+}
+
 int vmet_cache_dir(const char *env_sub, const char *sub, char **dir, struct vmet_err *err)
 {
 	const char *v;

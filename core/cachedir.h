@@ -16,4 +16,7 @@
  */
 int vmet_cache_dir(const char *env_sub, const char *sub, char **dir, struct vmet_err *err);
 
+/* dir followed by name ("/file"), malloc'd; NULL when out of memory. */
+char *vmet_cache_path(const char *dir, const char *name);
+
 #endif

@@ -29,16 +29,6 @@
 #define KEY_MAX 8192
 #define LINE_MAX_LEN (KEY_MAX + 16)
 
-static char *join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 1;
-	char *s = malloc(n);
-
-	if (s)
-		snprintf(s, n, "%s%s", a, b);
-	return s;
-}
-
 int guests_cache_dir(char **dir, struct vmet_err *err)
 {
 	return vmet_cache_dir("/guests", "guests", dir, err);
@@ -90,7 +80,7 @@ static char *entry_path(const char *dir, const char *key)
 
 	snprintf(name, sizeof(name), "/%016" PRIx64 ".guests",
 		 fnv1a(0xcbf29ce484222325ull, key, strlen(key)));
-	return join(dir, name);
+	return vmet_cache_path(dir, name);
 }
 
 /* Read the entry; 0 with the locations in out->all (kind, pa, s2_root). */

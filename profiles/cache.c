@@ -15,16 +15,6 @@
 
 #define HASH_HEX 32	/* 128 bits of SHA-256: collisions are not a concern */
 
-static char *join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 1;
-	char *s = malloc(n);
-
-	if (s)
-		snprintf(s, n, "%s%s", a, b);
-	return s;
-}
-
 int profile_cache_dir(char **dir, struct vmet_err *err)
 {
 	/* VMET_CACHE_DIR is the profile cache itself (as first documented). */
@@ -56,7 +46,7 @@ int profile_cache_path(const char *banner, char **path, struct vmet_err *err)
 		return rc;
 	/* The generation: an entry made from older wanted lists is not found. */
 	snprintf(name, sizeof(name), "/auto-w%d-%s.vmprof", WANTED_GENERATION, hex);
-	*path = join(dir, name);
+	*path = vmet_cache_path(dir, name);
 	free(dir);
 	if (!*path)
 		return vmet_errf(err, VMET_ENOMEM, "out of memory");
