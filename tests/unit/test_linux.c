@@ -1125,14 +1125,6 @@ static uint64_t add_thread(struct fx *f, uint64_t leader, int tid)
 	return thr;
 }
 
-static const struct linux_task *find_tid(const struct linux_task_list *l, int tid)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->t[i].pid == tid)
-			return &l->t[i];
-	return NULL;
-}
-
 static void test_thread_paths(void **state)
 {
 	struct fx *f = *state;
@@ -1152,8 +1144,8 @@ static void test_thread_paths(void **state)
 	/* Shared mm and fs: the leader's paths. */
 	assert_int_equal(linux_tasks(k, LINUX_TASKS_THREADS | LINUX_TASKS_PATHS, &l, &rep, &err), 0);
 	assert_int_equal(rep.n, 0);
-	assert_string_equal(find_tid(&l, 7)->exe, "/gone (deleted)");
-	assert_string_equal(find_tid(&l, 7)->cwd, "/run/vmet/a dir");
+	assert_string_equal(find_pid(&l, 7)->exe, "/gone (deleted)");
+	assert_string_equal(find_pid(&l, 7)->cwd, "/run/vmet/a dir");
 	assert_int_equal(find_pid(&l, 1)->nthreads, 2);
 	linux_task_list_free(&l);
 	/* A thread with its own fs_struct (unshare(CLONE_FS), then chdir). */
@@ -1170,9 +1162,9 @@ static void test_thread_paths(void **state)
 	assert_int_equal(rep.n, 0);
 	assert_null(find_pid(&l, 1)->exe);
 	assert_null(find_pid(&l, 1)->cwd);
-	assert_string_equal(find_tid(&l, 7)->exe, "/gone (deleted)");
-	assert_string_equal(find_tid(&l, 7)->cwd, "/run/vmet");
-	assert_string_equal(find_tid(&l, 7)->root, "/");
+	assert_string_equal(find_pid(&l, 7)->exe, "/gone (deleted)");
+	assert_string_equal(find_pid(&l, 7)->cwd, "/run/vmet");
+	assert_string_equal(find_pid(&l, 7)->root, "/");
 	linux_task_list_free(&l);
 	linux_kernel_close(k);
 	free(lay);
