@@ -32,12 +32,17 @@ static double now(void)
 
 /* ---- copying the image -------------------------------------------------- */
 
-/* Copy up to max bytes from pa; stops at the first page that is not there. */
-static int copy_from(struct aspace *lower, uint64_t pa, size_t max, uint8_t **buf,
-		     size_t *len, struct vmet_err *err)
+/*
+ * Copy up to max bytes from pa.  Stops at the first page that is not there,
+ * unless `holes`: then such pages read as zeros (a virtual copy crosses the
+ * gaps the kernel unmaps between its sections) and the copy ends after the
+ * last page that was there.
+ */
+static int copy_from(struct aspace *lower, uint64_t pa, size_t max, bool holes,
+		     uint8_t **buf, size_t *len, struct vmet_err *err)
 {
 	uint8_t *b = malloc(max);
-	size_t n = 0;
+	size_t n = 0, got = 0;
 	struct vmet_err first = { 0 };
 
 	*buf = NULL;
@@ -49,6 +54,15 @@ static int copy_from(struct aspace *lower, uint64_t pa, size_t max, uint8_t **bu
 
 		if (aspace_read(lower, pa + n, b + n, want, &first) == 0) {
 			n += want;
+			got = n;
+			continue;
+		}
+		if (holes) {
+			for (size_t end = n + want; n < end; n += PAGE)
+				if (aspace_read(lower, pa + n, b + n, PAGE, NULL) == 0)
+					got = n + PAGE;
+				else
+					memset(b + n, 0, PAGE);
 			continue;
 		}
 		/* The chunk has a hole: keep the pages before it. */
@@ -58,6 +72,8 @@ static int copy_from(struct aspace *lower, uint64_t pa, size_t max, uint8_t **bu
 		}
 		break;
 	}
+	if (holes)
+		n = got;
 	if (n == 0) {
 		free(b);
 		return vmet_errf(err, first.code ? first.code : VMET_EHOLE,
@@ -89,7 +105,7 @@ static int image_get(struct aspace *lower, uint64_t pa, const uint8_t **buf,
 			}
 		}
 	}
-	if (copy_from(lower, pa, LINUX_IMAGE_MAX, owned, len, err))
+	if (copy_from(lower, pa, LINUX_IMAGE_MAX, false, owned, len, err))
 		return err ? err->code : VMET_EIO;
 	*buf = *owned;
 	return 0;
@@ -216,6 +232,44 @@ fail:
 	return rc;
 }
 
+/*
+ * Whether the tables in vas map [va, va + span) onto [pa, pa + span) page
+ * for page, as they do for any guest whose kernel was loaded contiguously
+ * in its physical space; unmapped pages contradict nothing.
+ */
+static bool image_contiguous(struct aspace *vas, uint64_t va, uint64_t pa, size_t span)
+{
+	uint64_t off = 0;
+
+	while (off < span) {
+		struct xlate x;
+
+		if (aspace_xlate(vas, va + off, &x, NULL)) {
+			off += PAGE;
+			continue;
+		}
+		if (x.out != pa + off)
+			return false;
+		off += x.page_size - ((va + off) & (x.page_size - 1));
+	}
+	return true;
+}
+
+/* The lower-space address of an image address (*pa), or false. */
+static bool image_place(const struct linux_image *img, uint64_t va, uint64_t *pa)
+{
+	struct xlate x;
+
+	if (!img->vas) {
+		*pa = img->pa + (va - img->va);
+		return true;
+	}
+	if (aspace_xlate(img->vas, va, &x, NULL))
+		return false;
+	*pa = x.out;
+	return true;
+}
+
 int linux_image_read(struct aspace *lower, const struct linux_layout *lay,
 		     struct linux_image *img, struct kallsyms **ks, struct vmet_err *err)
 {
@@ -225,7 +279,22 @@ int linux_image_read(struct aspace *lower, const struct linux_layout *lay,
 	memset(img, 0, sizeof(*img));
 	*ks = NULL;
 	if (layout_text(lay, &img->va, &img->pa)) {
-		rc = image_get(lower, img->pa, &img->buf, &img->owned, &img->len, err);
+		if (lay->method == LINUX_LOC_CR3) {
+			img->vas = aspace_x86_new(lower, lay->mode, lay->cr3, 0, err);
+			if (!img->vas)
+				return err ? err->code : VMET_ENOMEM;
+			if (image_contiguous(img->vas, img->va, img->pa, LINUX_IMAGE_MAX)) {
+				aspace_free(img->vas);
+				img->vas = NULL;
+			}
+		}
+		if (img->vas) {
+			rc = copy_from(img->vas, img->va, LINUX_IMAGE_MAX, true, &img->owned,
+				       &img->len, err);
+			img->buf = img->owned;
+		} else {
+			rc = image_get(lower, img->pa, &img->buf, &img->owned, &img->len, err);
+		}
 		if (!rc)
 			rc = kallsyms_decode(img->buf, img->len, img->va, ks, err);
 		if (rc)
@@ -261,6 +330,8 @@ fail:
 
 void linux_image_free(struct linux_image *img)
 {
+	aspace_free(img->vas);
+	img->vas = NULL;
 	free(img->owned);
 	img->owned = NULL;
 	img->buf = NULL;
@@ -284,7 +355,8 @@ static int image_bytes(struct aspace *lower, const struct linux_image *img, uint
 	if (!lower)
 		return vmet_errf(err, VMET_EHOLE, "%s at 0x%" PRIx64 " is beyond the %zu-byte "
 				 "image copy", what, va, img->len);
-	rc = aspace_read(lower, img->pa + off, buf, n, err);
+	rc = img->vas ? aspace_read(img->vas, va, buf, n, err)
+		      : aspace_read(lower, img->pa + off, buf, n, err);
 	if (rc)
 		return vmet_err_prefix(err, rc, "%s at 0x%" PRIx64, what, va);
 	return 0;
@@ -421,7 +493,7 @@ static int verify(struct aspace *lower, const struct linux_image *img,
 	const struct kallsyms_sym *l4 = kallsyms_lookup(ks, "level4_kernel_pgt");
 	const struct profile_member *comm = profile_member(p, "task_struct", "comm");
 	char name[17] = { 0 };
-	uint64_t e511;
+	uint64_t e511, l3pa = 0, l4pa = 0;
 	int rc;
 
 	if (!it || !comm)
@@ -448,15 +520,17 @@ static int verify(struct aspace *lower, const struct linux_image *img,
 	/* 4-level: init_top_pgt is the PML4, its last entry level3_kernel_pgt;
 	 * 5-level: the PML5, its last entry level4_kernel_pgt.  A scan does not
 	 * know the mode, and either target pins the placement. */
-	if ((l3 || l4) && !(l3 && (e511 & PTE_ADDR_MASK) == img->pa + (l3->addr - img->va)) &&
-	    !(l4 && (e511 & PTE_ADDR_MASK) == img->pa + (l4->addr - img->va)))
+	if (l3 && !image_place(img, l3->addr, &l3pa))
+		l3pa = 1;	/* unmapped: matches no entry */
+	if (l4 && !image_place(img, l4->addr, &l4pa))
+		l4pa = 1;
+	if ((l3 || l4) && !(l3 && (e511 & PTE_ADDR_MASK) == l3pa) &&
+	    !(l4 && (e511 & PTE_ADDR_MASK) == l4pa))
 		return vmet_errf(err, VMET_EMISMATCH,
 				 "init_top_pgt 0x%" PRIx64 " entry 511 points at 0x%" PRIx64
 				 ", at neither level3_kernel_pgt (physical 0x%" PRIx64
 				 ") nor level4_kernel_pgt (0x%" PRIx64 ")", pgt->addr,
-				 e511 & PTE_ADDR_MASK,
-				 l3 ? img->pa + (l3->addr - img->va) : 0,
-				 l4 ? img->pa + (l4->addr - img->va) : 0);
+				 e511 & PTE_ADDR_MASK, l3pa, l4pa);
 	return 0;
 }
 

@@ -50,11 +50,19 @@ struct linux_image {
 	size_t len;		/* bytes available (a copy stops at the first hole) */
 	uint64_t pa;		/* address of buf[0] in the lower space */
 	uint64_t va;		/* runtime virtual address of buf[0] (_text) */
+	/* Owned; non-NULL when the image is not contiguous in the lower space
+	 * (a Xen PV guest's, whose tables map it onto scattered machine
+	 * frames): the located CR3's tables, which the copy was read through
+	 * and which give an image address's place in the lower space. */
+	struct aspace *vas;
 };
 
 /*
  * Map (or copy) the image and decode its kallsyms.  With a VMCOREINFO or
- * CR3 layout the image starts at the _text the layout gives; with a scan
+ * CR3 layout the image starts at the _text the layout gives (with a CR3
+ * layout whose tables do not map the image page for page onto the lower
+ * space, it is copied through those tables: unmapped pages read as zeros,
+ * and img->vas is set); with a scan
  * layout each banner hit is tried: a window around it is searched for
  * kallsyms, whose linux_banner and _text then say where _text is, and
  * init_top_pgt must agree (other copies of the banner string exist).  On

@@ -111,6 +111,30 @@ static int check_init_task(struct linux_kernel *k, struct vmet_err *err)
 	return 0;
 }
 
+/*
+ * init_top_pgt's address in lower, read off the tables at cr3 (which mapped
+ * _text, so they map the whole image).  Not image_pa(): a Xen PV guest's
+ * image is contiguous only in its pseudo-physical space, while its page
+ * tables hold machine frames, and the translation is right either way.
+ */
+static int root_through(struct linux_kernel *k, uint64_t cr3, struct vmet_err *err)
+{
+	uint64_t va = linux_sym(k, k->off.sym_init_top_pgt);
+	struct aspace *as = aspace_x86_new(k->lower, k->mode, cr3, 0, err);
+	struct xlate x;
+	int rc;
+
+	if (!as)
+		return err ? err->code : VMET_ENOMEM;
+	rc = aspace_xlate(as, va, &x, err);
+	aspace_free(as);
+	if (rc)
+		return vmet_err_prefix(err, rc, "init_top_pgt at 0x%" PRIx64 " through CR3 0x%" PRIx64,
+				       va, cr3);
+	k->root = x.out;
+	return 0;
+}
+
 /* Slide and phys_base from a banner-scan hit, through the tables it implies. */
 static int bind_scan_hit(struct linux_kernel *k, const struct linux_banner_hit *h,
 			 struct vmet_err *err)
@@ -183,6 +207,10 @@ int linux_kernel_bind(struct phys_source *src, struct aspace *lower,
 	case LINUX_LOC_CR3:
 		k->slide = lay->text_va - k->off.sym_text;
 		k->phys_base = lay->text_pa - (lay->text_va - LINUX_START_KERNEL_MAP);
+		/* Tables that map _text but not .data (a PTI user root) leave
+		 * the image's own layout to say where init_top_pgt is. */
+		if (!root_through(k, lay->cr3, NULL))
+			goto bound;
 		break;
 	case LINUX_LOC_SCAN: {
 		struct vmet_err last = { 0 };
@@ -225,6 +253,7 @@ int linux_kernel_bind(struct phys_source *src, struct aspace *lower,
 		goto fail;
 	}
 	k->root = image_pa(linux_sym(k, k->off.sym_init_top_pgt), k->phys_base);
+bound:
 	rc = build_kas(k, err);
 	if (!rc)
 		rc = verify(k, err);

@@ -105,9 +105,10 @@ struct linux_layout {
 	uint64_t kernel_offset;	/* KASLR virtual slide */
 	uint64_t phys_base;
 	uint64_t vmci_root_va;	/* SYMBOL(init_top_pgt), 0 if absent */
-	/* CR3: where _text is mapped */
+	/* CR3: where _text is mapped, and the root (in lower) that maps it */
 	bool have_text;
 	uint64_t text_va, text_pa;
+	uint64_t cr3;
 	/* scan: */
 	size_t nhits;
 	struct linux_banner_hit hits[LINUX_SCAN_MAX];

@@ -87,6 +87,7 @@ int linux_locate(struct phys_source *src, struct aspace *lower,
 			if (!rc) {
 				out->mode = modes[i];
 				out->have_text = true;
+				out->cr3 = o->cr3 & CR3_ADDR_MASK;
 				out->method = LINUX_LOC_CR3;
 				return 0;
 			}

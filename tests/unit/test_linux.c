@@ -538,6 +538,50 @@ static void test_locate_by_cr3(void **state)
 	free(lay);
 }
 
+/*
+ * A Xen PV guest's image is contiguous in its pseudo-physical space only:
+ * its tables map it onto machine frames wherever Xen had them.  Here the
+ * second 2 MiB of the image (init_top_pgt's) sits 16 MiB away from the
+ * first; the root must come from the tables, not from _text's distance.
+ */
+static void test_cr3_scattered_image(void **state)
+{
+	struct fx *f = *state;
+	struct world w;
+	struct linux_locate_opts o = { .have_cr3 = true, .mode = PAGING_4LEVEL };
+	struct linux_layout *lay = calloc(1, sizeof(*lay));
+	struct linux_task_list l = { 0 };
+	struct linux_report rep = { 0 };
+	struct linux_kernel *k;
+	struct vmet_err err = { 0 };
+	const uint64_t second = TEXT_PA + (2u << 20), moved = TEXT_PA + (16u << 20);
+	const uint64_t root = moved + (img_pa(SYM_ROOT) - second);
+	uint8_t *m;
+
+	build(f, &w);
+	m = mem_bytes(f->src);
+	memcpy(m + moved, m + second, 2u << 20);
+	memset(m + second, 0, 2u << 20);
+	map_lm(f->src, &f->alloc, root, f->levels, rt(LINK_TEXT) + (2u << 20), moved, 2u << 20,
+	       3, 0, NULL, NULL);
+	o.cr3 = root;
+	if (linux_locate(f->src, f->phys, &o, lay, &err))
+		fail_msg("locate: %s", err.msg);
+	assert_int_equal(lay->method, LINUX_LOC_CR3);
+	assert_int_equal(lay->text_pa, TEXT_PA);
+	assert_int_equal(lay->cr3, root);
+	k = bind_ok(f, lay);
+	assert_int_equal(k->slide, SLIDE);
+	assert_int_equal(k->root, root);
+	assert_int_equal(linux_tasks(k, LINUX_TASKS_CMDLINE, &l, &rep, &err), 0);
+	assert_int_equal(l.n, 2);
+	assert_non_null(find_pid(&l, 1));
+	assert_string_equal(find_pid(&l, 1)->cmdline, "/sbin/init splash");
+	linux_task_list_free(&l);
+	linux_kernel_close(k);
+	free(lay);
+}
+
 /* LA57 tables found from a CR3 and from a scan, the depth not given. */
 static void test_five_level_depth_unknown(void **state)
 {
@@ -1271,6 +1315,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bind_vmcoreinfo_and_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locate_by_vmcoreinfo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locate_by_cr3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cr3_scattered_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_skips_decoy_banner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_five_level_depth_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_profile_is_mismatch, setup, teardown),
