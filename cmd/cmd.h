@@ -99,6 +99,7 @@ struct cmd_common {
 	bool pause;			/* live sources: stop the guest while reading */
 	const char *helper;		/* --helper FILE: host-side vCPU records */
 	const char *guest;		/* --guest N[/M] */
+	bool checks_guests;		/* vmet guests: check every guest as --guest would */
 	bool rescan;			/* --rescan: ignore the guest-discovery cache */
 	const char *profile;
 	const char *profile_dirs[CMD_MAX_PROFILE_DIRS];

@@ -226,8 +226,9 @@ int cmd_open_source(struct cmd_common *c, struct phys_source **src,
 	if (c->pause && !qemu_spec_match(c->source) && !xen_spec_match(c->source))
 		return vmet_errf(err, VMET_EINVAL, "--pause applies to live sources only (qemu:, qemu-pid:, xen:)");
 	c->sopts.pause = c->pause;
-	/* Entering a nested guest needs host-side CR3s taken while it ran. */
-	c->sopts.samples = c->guest ? 16 : 1;
+	/* Entering a nested guest (or checking each, as vmet guests does)
+	 * needs host-side CR3s taken while it ran. */
+	c->sopts.samples = c->guest || c->checks_guests ? 16 : 1;
 	rc = source_open(c->source, &c->sopts, src, err);
 	if (!rc && c->helper) {
 		rc = helper_records_load(c->helper, &(*src)->vcpus, err);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/s2source.h"
+#include "core/xenpv.h"
 #include "os/linux/linux.h"
 
 const char *guest_trust_name(enum guest_trust t)
@@ -16,6 +17,7 @@ const char *guest_trust_name(enum guest_trust t)
 	case GUEST_NO_HELPER: return "no-helper";
 	case GUEST_DISAGREE: return "DISAGREE";
 	case GUEST_NO_KERNEL: return "no-kernel";
+	case GUEST_STALE: return "stale";
 	}
 	return "?";
 }
@@ -101,6 +103,110 @@ struct aspace *guest_stage2_new(struct aspace *lower, enum stage2_type type, uin
 	}
 }
 
+/* Roots of one PV kernel tried before giving up: they share its kernel half. */
+#define PV_ROOTS_TRIED 8
+
+/* Whether Xen's M2P still gives root's frame to a guest: 1 yes, 0 no
+ * (the domain is gone), -1 unreadable (why in note). */
+static int pv_root_live(struct aspace *lower, uint64_t root, char *note, size_t n)
+{
+	struct aspace *as = aspace_x86_new(lower, PAGING_4LEVEL, root, 0, NULL);
+	struct vmet_err err = { 0 };
+	uint64_t e = 0;
+	bool valid = false;
+	int rc;
+
+	if (!as)
+		return -1;
+	aspace_set_cache_bits(as, TLB_SMALL_BITS);
+	rc = xen_pv_m2p_entry(as, root >> 12, &e, &valid, &err);
+	aspace_free(as);
+	if (rc) {
+		snprintf(note, n, "; Xen's M2P not readable (%.200s)", err.msg);
+		return -1;
+	}
+	if (!valid)
+		snprintf(note, n, "Xen's M2P marks root 0x%" PRIx64 "'s frame free (entry 0x%" PRIx64
+			 "): a PV guest that is gone, its memory not yet scrubbed", root, e);
+	return valid;
+}
+
+/*
+ * A Xen PV guest: its roots' tables hold addresses in `lower` itself, so
+ * there is no stage 2 to walk and no ambiguity with the hypervisor's own
+ * space (Xen is not Linux).  Xen's M2P, reached through a root's own
+ * slot 256, tells a live guest's root from the leftovers of a destroyed
+ * one.  A host-side CR3 confirms it when it reaches the same kernel image:
+ * the machine's CR3 is the PV guest's root while that guest runs.  Another
+ * kernel there is another PV guest (dom0), not a disagreement.
+ */
+static void check_pv(struct aspace *lower, struct phys_source *src, const struct guest *g,
+		     struct guest_check *out)
+{
+	struct vmet_err ctl_err = { 0 };
+	char m2p[320] = "";
+	int live = -1;
+
+	/* The first root that reaches a kernel, unless a later one is better
+	 * attested: live (1) over unreadable (-1) over free (0). */
+	for (size_t i = 0; i < g->nvcpu && i < PV_ROOTS_TRIED && live != 1; i++) {
+		uint64_t va, pa;
+		char why[sizeof(m2p)] = "";
+		int l;
+
+		if (kernel_text(lower, g->vcpu[i].cr3, g->vcpu[i].mode, &va, &pa, &ctl_err))
+			continue;
+		l = pv_root_live(lower, g->vcpu[i].cr3, why, sizeof(why));
+		if (out->ctl_ok && (l == 0 || (l == -1 && live != 0)))
+			continue;
+		out->ctl_ok = true;
+		out->ctl_cr3 = g->vcpu[i].cr3;
+		out->mode = g->vcpu[i].mode;
+		out->text_va = va;
+		out->text_pa = pa;
+		live = l;
+		memcpy(m2p, why, sizeof(m2p));
+	}
+	if (!out->ctl_ok) {
+		out->trust = GUEST_NO_KERNEL;
+		snprintf(out->note, sizeof(out->note),
+			 "Xen PV page-table roots (kernel half 0x%" PRIx64 ") reach no kernel: %.300s",
+			 g->s2_root, ctl_err.msg);
+		return;
+	}
+	out->cr3 = out->ctl_cr3;
+	out->cr3_origin = VCPU_ORIGIN_XEN_PV_ROOT;
+	if (live == 0) {
+		out->trust = GUEST_STALE;
+		snprintf(out->note, sizeof(out->note), "%s", m2p);
+		return;
+	}
+	if (live == 1)
+		m2p[0] = '\0';
+	for (size_t i = 0; i < src->vcpus.n; i++) {
+		const struct vcpu_record *r = &src->vcpus.v[i];
+		uint64_t va, pa;
+
+		if (r->layer != 0 || (r->cr3_origin != VCPU_ORIGIN_HELPER &&
+				      r->cr3_origin != VCPU_ORIGIN_DUMPNOTE) ||
+		    kernel_text(lower, r->cr3, r->mode, &va, &pa, NULL) || pa != out->text_pa)
+			continue;
+		out->trust = GUEST_AGREE;
+		out->helper_cr3 = r->cr3;
+		snprintf(out->note, sizeof(out->note),
+			 "Xen PV guest (no stage 2: its tables hold machine addresses), %zu kernel "
+			 "root%s; host-side CR3 0x%" PRIx64 " reaches the same kernel (_text at 0x%" PRIx64
+			 ")%s", g->nvcpu, g->nvcpu == 1 ? "" : "s", r->cr3, out->text_pa, m2p);
+		return;
+	}
+	out->trust = GUEST_NO_HELPER;
+	snprintf(out->note, sizeof(out->note),
+		 "Xen PV guest (no stage 2: its tables hold machine addresses), %zu kernel root%s; "
+		 "root 0x%" PRIx64 " reaches a kernel%s; no host-side CR3 was sampled while it ran",
+		 g->nvcpu, g->nvcpu == 1 ? "" : "s", out->ctl_cr3,
+		 live == 1 ? " and Xen's M2P gives its frame to a guest" : m2p);
+}
+
 static int guest_check_depth(struct aspace *lower, struct phys_source *src, const struct guest *g,
 			     struct guest_check *out, struct vmet_err *err)
 {
@@ -111,6 +217,10 @@ static int guest_check_depth(struct aspace *lower, struct phys_source *src, cons
 	bool helper_ok = false;
 
 	memset(out, 0, sizeof(*out));
+	if (g->kind == VMCTL_XEN_PV) {
+		check_pv(lower, src, g, out);
+		return 0;
+	}
 	if (g->s2_type == STAGE2_NONE) {
 		out->trust = GUEST_NO_KERNEL;
 		snprintf(out->note, sizeof(out->note),
@@ -204,7 +314,7 @@ static int guest_check_depth(struct aspace *lower, struct phys_source *src, cons
 static void progress(void *ctx, uint64_t done, uint64_t total)
 {
 	(void)ctx;
-	fprintf(stderr, "\rvmet: scanning for VMCB/VMCS: %3u%%", total ? (unsigned)(done * 100 / total) : 100);
+	fprintf(stderr, "\rvmet: scanning for VMCB/VMCS/PV roots: %3u%%", total ? (unsigned)(done * 100 / total) : 100);
 	if (done == total)
 		fputc('\n', stderr);
 }
@@ -298,6 +408,12 @@ int cmd_guest_spec(struct cmd_common *c, struct phys_source *src, struct stack_s
 			break;
 		}
 		g = &gl.g[path[lvl] - 1];
+		if (g->kind == VMCTL_XEN_PV && !last) {
+			rc = vmet_errf(err, VMET_EINVAL, "--guest %s: guest %s is a Xen PV guest: it runs "
+				       "no guests of its own", c->guest, here);
+			guest_list_free(&gl);
+			break;
+		}
 		rc = guest_check_at(lower, src, g, chk, err);
 		if (!rc && chk->trust == GUEST_NO_KERNEL && !(last && c->have_cr3))
 			rc = vmet_errf(err, VMET_ENOTFOUND, "guest %s: %s", here, chk->note);
@@ -305,12 +421,13 @@ int cmd_guest_spec(struct cmd_common *c, struct phys_source *src, struct stack_s
 			struct stack_level *l = &spec->level[lvl];
 			struct aspace *s2;
 
-			if (chk->trust == GUEST_DISAGREE)
+			if (chk->trust == GUEST_DISAGREE || chk->trust == GUEST_STALE)
 				fprintf(stderr, "%s: WARNING: guest %s: %s\n", c->prog, here, chk->note);
 			l->s2_type = g->s2_type;
 			l->s2_root = g->s2_root;
 			l->s2_mode = last && c->s2_mode > 0 ? (enum paging_mode)c->s2_mode : chk->s2_mode;
-			spec->nlevels = (unsigned)lvl + 1;
+			/* A PV guest's stage 1 sits right on `lower`. */
+			spec->nlevels = (unsigned)lvl + (g->kind != VMCTL_XEN_PV);
 			if (!last) {
 				s2 = guest_stage2_new(lower, l->s2_type, l->s2_root, l->s2_mode, err);
 				if (!s2)

@@ -25,6 +25,7 @@ enum guest_trust {
 	GUEST_NO_HELPER,	/* no host-side record for this guest: VMCB/VMCS CR3 used */
 	GUEST_DISAGREE,		/* they disagree: host-side CR3 used, loudly */
 	GUEST_NO_KERNEL,	/* nothing leads to a kernel through this stage 2 */
+	GUEST_STALE,		/* Xen PV: Xen took the root's frame back: the guest is gone */
 };
 
 struct guest_check {

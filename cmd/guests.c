@@ -22,6 +22,8 @@ static void help(void)
 	       "control structures of its guests: AMD VMCBs, KVM vmcs12 and Xen virtual\n"
 	       "VMCSs (VMCS layouts are the emulating host's; see vmet-guests(1)).  Guests\n"
 	       "are vCPUs grouped by their stage-2 root (nCR3 / EPTP), numbered for --guest N.\n"
+	       "Xen's PV guests (dom0 too), which have no VMCB/VMCS, are found by their\n"
+	       "kernel page-table roots (xen-pv-root), grouped by kernel.\n"
 	       "Each is checked: does its CR3 reach a Linux kernel through its stage 2, and\n"
 	       "does a host-side record (QEMU monitor registers, ELF dump CPU notes) agree?\n"
 	       "\n"
@@ -41,15 +43,25 @@ static void help(void)
 static void guest_banner(struct aspace *lower, const struct guest *g,
 			 const struct guest_check *chk, char *out, size_t n)
 {
-	struct aspace *s2;
+	struct aspace *s2 = NULL;
 	struct linux_banner_hit *hits;
 	size_t nh = 0;
+
+	uint64_t start = chk->text_pa;
 
 	out[0] = '\0';
 	if (chk->trust == GUEST_NO_KERNEL)
 		return;
 	hits = calloc(4, sizeof(*hits));
-	if (!hits || !(s2 = guest_stage2_new(lower, g->s2_type, g->s2_root, chk->s2_mode, NULL))) {
+	/* A PV guest's image is contiguous only virtually: read it through
+	 * its own tables, which sit right on `lower`. */
+	if (hits && g->kind == VMCTL_XEN_PV) {
+		s2 = aspace_x86_new(lower, chk->mode, chk->cr3 & 0x000ffffffffff000ull, 0, NULL);
+		start = chk->text_va;
+	} else if (hits) {
+		s2 = guest_stage2_new(lower, g->s2_type, g->s2_root, chk->s2_mode, NULL);
+	}
+	if (!hits || !s2) {
 		free(hits);
 		return;
 	}
@@ -57,7 +69,7 @@ static void guest_banner(struct aspace *lower, const struct guest *g,
 	/* Debian keeps an earlier copy of the banner whose version field lacks
 	 * the build number ("#  SMP"); UTS_VERSION always starts '#' + digit,
 	 * so prefer a hit that has one. */
-	if (!linux_banner_scan(s2, chk->text_pa, chk->text_pa + (64ull << 20), hits, 4, &nh, NULL) && nh) {
+	if (!linux_banner_scan(s2, start, start + (64ull << 20), hits, 4, &nh, NULL) && nh) {
 		size_t pick = 0;
 
 		for (size_t i = 0; i < nh; i++) {
@@ -77,12 +89,15 @@ static void guest_banner(struct aspace *lower, const struct guest *g,
 static void progress(void *ctx, uint64_t done, uint64_t total)
 {
 	(void)ctx;
-	fprintf(stderr, "\rvmet: scanning for VMCB/VMCS: %3u%%", total ? (unsigned)(done * 100 / total) : 100);
+	fprintf(stderr, "\rvmet: scanning for VMCB/VMCS/PV roots: %3u%%", total ? (unsigned)(done * 100 / total) : 100);
 	if (done == total)
 		fputc('\n', stderr);
 }
 
 enum { OPT_DEPTH = OPT_CMD_BASE };
+
+/* A PV guest's kernel roots printed (one per process): the rest in --json. */
+#define PV_ROOTS_SHOWN 4
 
 struct lister {
 	struct cmd_common *c;
@@ -107,7 +122,10 @@ static void list_inner(struct lister *L, struct aspace *lower, const struct gues
 	int rc;
 
 	snprintf(label, sizeof(label), "guest %s's memory", path);
-	if (chk->trust == GUEST_NO_KERNEL)
+	if (g->kind == VMCTL_XEN_PV)
+		rc = vmet_errf(&err, VMET_ENOTFOUND, "none: guest %s is a Xen PV guest, which runs "
+			       "no guests of its own", path);
+	else if (chk->trust == GUEST_NO_KERNEL)
 		rc = vmet_errf(&err, VMET_ENOTFOUND, "not scanned: guest %s is not walkable", path);
 	else if (!(s2 = guest_stage2_new(lower, g->s2_type, g->s2_root, chk->s2_mode, &err)))
 		rc = err.code ? err.code : VMET_EINVAL;
@@ -115,7 +133,7 @@ static void list_inner(struct lister *L, struct aspace *lower, const struct gues
 		rc = guest_discover_inner(s2, label, &inner, &scanned,
 					  !L->c->quiet && isatty(2) ? progress : NULL, &err);
 	/* A walkable guest whose memory could not be scanned: incomplete. */
-	if (rc && chk->trust != GUEST_NO_KERNEL)
+	if (rc && chk->trust != GUEST_NO_KERNEL && g->kind != VMCTL_XEN_PV)
 		L->status = EXIT_INCOMPLETE;
 	if (L->c->json) {
 		json_kstr(&L->j, "guests_note", rc ? err.msg : NULL);
@@ -192,7 +210,8 @@ static void list_level(struct lister *L, struct aspace *lower, const struct gues
 
 				json_obj_begin(j);
 				json_khex(j, "address", v->pa);
-				json_ku64(j, g->kind == VMCTL_VMCB ? "asid" : "vpid", v->id);
+				if (g->kind != VMCTL_XEN_PV)
+					json_ku64(j, g->kind == VMCTL_VMCB ? "asid" : "vpid", v->id);
 				json_khex(j, "cr3", v->cr3);
 				json_khex(j, "cr0", v->cr0);
 				json_khex(j, "cr4", v->cr4);
@@ -207,21 +226,34 @@ static void list_level(struct lister *L, struct aspace *lower, const struct gues
 			json_obj_end(j);
 			continue;
 		}
-		printf("%*sguest %s: %s %s root 0x%" PRIx64 " (%s-level), %zu vCPU%s\n", ind, "", path,
-		       vmctl_kind_name(g->kind), stage2_type_name(g->s2_type), g->s2_root,
-		       paging_mode_name(chk.s2_mode), g->nvcpu, g->nvcpu == 1 ? "" : "s");
-		for (size_t k = 0; k < g->nvcpu; k++) {
-			const struct vmctl *v = &g->vcpu[k];
+		if (g->kind == VMCTL_XEN_PV) {
+			/* Its "vCPUs" are the kernel roots of its processes. */
+			printf("%*sguest %s: %s, no stage 2 (machine addresses), kernel half 0x%" PRIx64
+			       ", %zu kernel root%s\n", ind, "", path, vmctl_kind_name(g->kind), g->s2_root,
+			       g->nvcpu, g->nvcpu == 1 ? "" : "s");
+			for (size_t k = 0; k < g->nvcpu && k < PV_ROOTS_SHOWN; k++)
+				printf("%*s  root %zu: 0x%" PRIx64 "\n", ind, "", k, g->vcpu[k].pa);
+			if (g->nvcpu > PV_ROOTS_SHOWN)
+				printf("%*s  (%zu more roots: --json lists them)\n", ind, "",
+				       g->nvcpu - PV_ROOTS_SHOWN);
+		} else {
+			printf("%*sguest %s: %s %s root 0x%" PRIx64 " (%s-level), %zu vCPU%s\n", ind, "",
+			       path, vmctl_kind_name(g->kind), stage2_type_name(g->s2_type), g->s2_root,
+			       paging_mode_name(chk.s2_mode), g->nvcpu, g->nvcpu == 1 ? "" : "s");
+			for (size_t k = 0; k < g->nvcpu; k++) {
+				const struct vmctl *v = &g->vcpu[k];
 
-			printf("%*s  vcpu %zu: %s at 0x%" PRIx64 " %s %u cr3 0x%" PRIx64 " rip 0x%" PRIx64
-			       " paging %s\n", ind, "", k, vmctl_kind_name(v->kind), v->pa,
-			       v->kind == VMCTL_VMCB ? "asid" : "vpid", v->id, v->cr3, v->rip,
-			       paging_mode_name(v->mode));
+				printf("%*s  vcpu %zu: %s at 0x%" PRIx64 " %s %u cr3 0x%" PRIx64 " rip 0x%" PRIx64
+				       " paging %s\n", ind, "", k, vmctl_kind_name(v->kind), v->pa,
+				       v->kind == VMCTL_VMCB ? "asid" : "vpid", v->id, v->cr3, v->rip,
+				       paging_mode_name(v->mode));
+			}
 		}
 		if (chk.trust != GUEST_NO_KERNEL)
-			printf("%*s  kernel: _text 0x%" PRIx64 " at guest-physical 0x%" PRIx64
-			       "; CR3 to use 0x%" PRIx64 " (%s)\n", ind, "", chk.text_va, chk.text_pa, chk.cr3,
-			       vcpu_origin_name(chk.cr3_origin));
+			printf("%*s  kernel: _text 0x%" PRIx64 " at %s 0x%" PRIx64
+			       "; CR3 to use 0x%" PRIx64 " (%s)\n", ind, "", chk.text_va,
+			       g->kind == VMCTL_XEN_PV ? "machine address" : "guest-physical", chk.text_pa,
+			       chk.cr3, vcpu_origin_name(chk.cr3_origin));
 		if (banner[0])
 			printf("%*s  banner: %s\n", ind, "", banner);
 		printf("%*s  trust: %s: %s\n", ind, "", guest_trust_name(chk.trust), chk.note);
@@ -276,6 +308,7 @@ int cmd_guests(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	c.source = argv[optind];
+	c.checks_guests = true;
 	if (cmd_open_source(&c, &src, &err)) {
 		cmd_error(&c, "%s", err.msg);
 		return EXIT_USAGE;
@@ -309,7 +342,7 @@ int cmd_guests(int argc, char **argv)
 		json_key(&L.j, "guests");
 		json_arr_begin(&L.j);
 	} else if (!gl.n) {
-		printf("no VMCB or VMCS found in %s\n", c.source);
+		printf("no VMCB, VMCS or Xen PV root found in %s\n", c.source);
 	}
 	list_level(&L, phys, &gl, NULL, 1);
 	if (c.json) {

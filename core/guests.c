@@ -5,10 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Group key: the stage-2 table address (EPTP/nCR3 flag bits ignored). */
+/* One guest's structures share this: the stage-2 table address (EPTP/nCR3
+ * flag bits ignored), or a PV root's kernel half; a shadow-paged guest's
+ * structures share nothing we can see. */
+static bool grouped(const struct vmctl *v)
+{
+	return v->s2_type != STAGE2_NONE || v->kind == VMCTL_XEN_PV;
+}
+
 static uint64_t key(const struct vmctl *v)
 {
-	return v->s2_type == STAGE2_NONE ? v->pa : (v->s2_root & 0x000ffffffffff000ull);
+	return grouped(v) ? (v->s2_root & 0x000ffffffffff000ull) : v->pa;
 }
 
 static int by_key_then_pa(const void *a, const void *b)
@@ -48,7 +55,7 @@ int guests_group(struct guest_list *out, struct vmet_err *err)
 		struct guest *g = out->n ? &out->g[out->n - 1] : NULL;
 		const struct vmctl *v = &out->all[i];
 
-		if (g && g->kind == v->kind && g->s2_type == v->s2_type && v->s2_type != STAGE2_NONE &&
+		if (g && g->kind == v->kind && g->s2_type == v->s2_type && grouped(v) &&
 		    key(&g->vcpu[0]) == key(v)) {
 			g->nvcpu++;
 			continue;

@@ -127,7 +127,7 @@ static int load(const char *path, const char *key, struct guest_list *out, char 
 
 		if (!fgets(line, LINE_MAX_LEN, f) ||
 		    sscanf(line, "ctl %u %" SCNx64 " %" SCNx64 "%c", &kind, &pa, &root, &tail) != 4 ||
-		    tail != '\n' || kind < VMCTL_VMCB || kind > VMCTL_XEN_VVMCS || (pa & 0xfff)) {
+		    tail != '\n' || kind < VMCTL_VMCB || kind > VMCTL_KIND_LAST || (pa & 0xfff)) {
 			snprintf(why, n, "cache entry %s: bad record %llu", path, i + 1);
 			goto out;
 		}

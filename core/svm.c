@@ -7,13 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool reject(char *why, size_t n, const char *fmt, uint64_t v)
-{
-	if (why && n)
-		snprintf(why, n, fmt, v);
-	return false;
-}
-
 bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 		char *why, size_t whylen)
 {
@@ -23,7 +16,7 @@ bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 
 	/* Cheapest, most selective checks first: this runs on every page. */
 	if (!(le32(page + VMCB_INTERCEPT_MISC2) & 1))
-		return reject(why, whylen, "VMRUN not intercepted (misc2 0x%" PRIx64 ")",
+		return vmctl_reject(why, whylen, "VMRUN not intercepted (misc2 0x%" PRIx64 ")",
 			      le32(page + VMCB_INTERCEPT_MISC2));
 	/* Control-area fields whose format is fixed: reserved bytes are zero,
 	 * the permission-map bases are page aligned (and set: no real
@@ -31,29 +24,29 @@ bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 	 * control byte takes one of its four defined values. */
 	for (size_t off = VMCB_RESERVED1; off < VMCB_RESERVED1_END; off += 4)
 		if (le32(page + off))
-			return reject(why, whylen, "reserved control-area bytes at 0x%" PRIx64 " are not zero", off);
+			return vmctl_reject(why, whylen, "reserved control-area bytes at 0x%" PRIx64 " are not zero", off);
 	if ((le64(page + VMCB_IOPM_BASE) & 0xfff) || !le64(page + VMCB_IOPM_BASE) ||
 	    (le64(page + VMCB_MSRPM_BASE) & 0xfff) || !le64(page + VMCB_MSRPM_BASE))
-		return reject(why, whylen, "IOPM/MSRPM base not a page address (IOPM 0x%" PRIx64 ")",
+		return vmctl_reject(why, whylen, "IOPM/MSRPM base not a page address (IOPM 0x%" PRIx64 ")",
 			      le64(page + VMCB_IOPM_BASE));
 	switch (page[VMCB_TLB_CONTROL]) {
 	case 0: case 1: case 3: case 7:
 		break;
 	default:
-		return reject(why, whylen, "TLB control 0x%" PRIx64 " is not a defined value",
+		return vmctl_reject(why, whylen, "TLB control 0x%" PRIx64 " is not a defined value",
 			      page[VMCB_TLB_CONTROL]);
 	}
 	v.efer = le64(page + VMCB_EFER);
 	if (!(v.efer & EFER_SVME))
-		return reject(why, whylen, "EFER.SVME clear (EFER 0x%" PRIx64 ")", v.efer);
+		return vmctl_reject(why, whylen, "EFER.SVME clear (EFER 0x%" PRIx64 ")", v.efer);
 	/* EFER bits 63:16 are reserved (AMD defines up to bit 15, plus 16-21 on
 	 * recent parts: accept those, reject the rest). */
 	if (v.efer >> 22)
-		return reject(why, whylen, "reserved EFER bits set (0x%" PRIx64 ")", v.efer);
+		return vmctl_reject(why, whylen, "reserved EFER bits set (0x%" PRIx64 ")", v.efer);
 	asid = le32(page + VMCB_ASID);
 	v.id = asid;
 	if (!asid)
-		return reject(why, whylen, "ASID is 0 (reserved for the host)", 0);
+		return vmctl_reject(why, whylen, "ASID is 0 (reserved for the host)", 0);
 	v.cr0 = le64(page + VMCB_CR0);
 	v.cr3 = le64(page + VMCB_CR3);
 	v.cr4 = le64(page + VMCB_CR4);
@@ -61,16 +54,16 @@ bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 	/* VMRUN's consistency checks: CR0.CD=0 with NW=1 is illegal, CR0[63:32]
 	 * and CR3[63:52] must be zero, CR4 reserved bits zero. */
 	if (v.cr0 >> 32)
-		return reject(why, whylen, "CR0 bits 63:32 set (CR0 0x%" PRIx64 ")", v.cr0);
+		return vmctl_reject(why, whylen, "CR0 bits 63:32 set (CR0 0x%" PRIx64 ")", v.cr0);
 	if ((v.cr0 & (1ull << 29)) && !(v.cr0 & (1ull << 30)))
-		return reject(why, whylen, "CR0.NW set without CD (CR0 0x%" PRIx64 ")", v.cr0);
+		return vmctl_reject(why, whylen, "CR0.NW set without CD (CR0 0x%" PRIx64 ")", v.cr0);
 	if (v.cr3 >> 52)
-		return reject(why, whylen, "CR3 bits 63:52 set (CR3 0x%" PRIx64 ")", v.cr3);
+		return vmctl_reject(why, whylen, "CR3 bits 63:52 set (CR3 0x%" PRIx64 ")", v.cr3);
 	if (v.cr4 >> 32)
-		return reject(why, whylen, "CR4 bits 63:32 set (CR4 0x%" PRIx64 ")", v.cr4);
+		return vmctl_reject(why, whylen, "CR4 bits 63:32 set (CR4 0x%" PRIx64 ")", v.cr4);
 	/* Long mode active needs PAE and PG. */
 	if ((v.efer & (1ull << 10)) && (!(v.cr4 & (1ull << 5)) || !(v.cr0 & (1ull << 31))))
-		return reject(why, whylen, "EFER.LMA without CR4.PAE and CR0.PG (EFER 0x%" PRIx64 ")", v.efer);
+		return vmctl_reject(why, whylen, "EFER.LMA without CR4.PAE and CR0.PG (EFER 0x%" PRIx64 ")", v.efer);
 	nested_ctl = le64(page + VMCB_NESTED_CTL);
 	if (nested_ctl & 1) {
 		v.s2_type = STAGE2_NPT;
@@ -79,12 +72,12 @@ bool vmcb_check(const uint8_t page[4096], uint64_t pa, struct vmctl *out,
 		 * shows it only in its own CR4, so assume 4 unless told. */
 		v.s2_mode = PAGING_4LEVEL;
 		if (v.s2_root >> 52)
-			return reject(why, whylen, "nCR3 bits 63:52 set (nCR3 0x%" PRIx64 ")", v.s2_root);
+			return vmctl_reject(why, whylen, "nCR3 bits 63:52 set (nCR3 0x%" PRIx64 ")", v.s2_root);
 		if (v.s2_root & 0xfe7)
-			return reject(why, whylen, "nCR3 0x%" PRIx64 " has bits set below the table address "
+			return vmctl_reject(why, whylen, "nCR3 0x%" PRIx64 " has bits set below the table address "
 				      "other than PWT/PCD", v.s2_root);
 		if (!(v.s2_root & ~0xfffull))
-			return reject(why, whylen, "nested paging enabled with nCR3 0x%" PRIx64, v.s2_root);
+			return vmctl_reject(why, whylen, "nested paging enabled with nCR3 0x%" PRIx64, v.s2_root);
 	}
 	v.mode = paging_mode_from_regs(v.cr0, v.cr4, v.efer);
 	if (out)

@@ -58,6 +58,7 @@ const char *vcpu_origin_name(enum vcpu_origin o)
 	case VCPU_ORIGIN_USER: return "user";
 	case VCPU_ORIGIN_DERIVED: return "derived";
 	case VCPU_ORIGIN_XEN: return "xen";
+	case VCPU_ORIGIN_XEN_PV_ROOT: return "xen-pv-root";
 	}
 	return "unknown";
 }

@@ -28,6 +28,7 @@ enum vcpu_origin {
 	VCPU_ORIGIN_USER,	/* command line (--cr3, --eptp, --ncr3) */
 	VCPU_ORIGIN_DERIVED,	/* computed by vmet (e.g. kernel page-table root) */
 	VCPU_ORIGIN_XEN,	/* libxenctrl vCPU context */
+	VCPU_ORIGIN_XEN_PV_ROOT, /* a Xen PV guest's page-table root found in memory */
 };
 
 enum paging_mode {

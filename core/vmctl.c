@@ -9,6 +9,7 @@
 #include "core/bytes.h"
 #include "core/svm.h"
 #include "core/vmx.h"
+#include "core/xenpv.h"
 
 #define SCAN_WINDOW (16ull << 20)
 
@@ -18,8 +19,16 @@ const char *vmctl_kind_name(enum vmctl_kind k)
 	case VMCTL_VMCB: return "vmcb";
 	case VMCTL_VMCS12: return "vmcs12";
 	case VMCTL_XEN_VVMCS: return "xen-vvmcs";
+	case VMCTL_XEN_PV: return "xen-pv-root";
 	}
 	return "?";
+}
+
+bool vmctl_reject(char *why, size_t whylen, const char *fmt, uint64_t v)
+{
+	if (why && whylen)
+		snprintf(why, whylen, fmt, v);
+	return false;
 }
 
 bool vmctl_check_kind(enum vmctl_kind kind, const uint8_t page[4096], uint64_t pa,
@@ -29,6 +38,7 @@ bool vmctl_check_kind(enum vmctl_kind kind, const uint8_t page[4096], uint64_t p
 	case VMCTL_VMCB: return vmcb_check(page, pa, out, why, whylen);
 	case VMCTL_VMCS12: return vmcs12_check(page, pa, out, why, whylen);
 	case VMCTL_XEN_VVMCS: return xen_vvmcs_check(page, pa, out, why, whylen);
+	case VMCTL_XEN_PV: return xen_pv_root_check(page, pa, out, why, whylen);
 	}
 	if (why && whylen)
 		snprintf(why, whylen, "unknown structure kind %d", (int)kind);
@@ -74,29 +84,30 @@ int vmctl_scan(struct phys_source *src, struct vmctl **out, size_t *n,
 					phys_release(src, pa - SCAN_WINDOW, SCAN_WINDOW);
 			}
 			if (!page) {
-				uint8_t head[VMCB_INTERCEPT_MISC2 + 4];
+				uint8_t head[VMCB_INTERCEPT_MISC2 + 4], linear[8];
 
-				if (phys_read(src, pa, head, sizeof(head), err))
+				if (phys_read(src, pa, head, sizeof(head), err) ||
+				    phys_read(src, pa + 8 * XEN_PV_L4_LINEAR, linear, 8, err))
 					goto fail;
-				if (!maybe(head))
+				if (!maybe(head) && !xen_pv_maybe(le64(linear), pa))
 					continue;
 				if (phys_read(src, pa, buf, sizeof(buf), err))
 					goto fail;
 				page = buf;
-			} else if (!maybe(page)) {
+			} else if (!maybe(page) && !xen_pv_maybe(le64(page + 8 * XEN_PV_L4_LINEAR), pa)) {
 				continue;
 			}
 			/* Xen's layout before vmcs12: its structural checks are the
 			 * stricter, and a Xen host nested in KVM hands its guests
 			 * vmcs12's revision identifier. */
 			if (!vmcb_check(page, pa, &v, NULL, 0) && !xen_vvmcs_check(page, pa, &v, NULL, 0) &&
-			    !vmcs12_check(page, pa, &v, NULL, 0))
+			    !vmcs12_check(page, pa, &v, NULL, 0) && !xen_pv_root_check(page, pa, &v, NULL, 0))
 				continue;
 			if (cnt == max) {
 				*out = res;
 				*n = cnt;
 				return vmet_errf(err, VMET_ELIMIT,
-						 "more than %zu VMCB/VMCS candidates: stopped at 0x%" PRIx64, max, pa);
+						 "more than %zu VMCB/VMCS/PV-root candidates: stopped at 0x%" PRIx64, max, pa);
 			}
 			/* Doubling: a memory full of candidates (one page aliased
 			 * all over a guest's map) must not cost quadratic copying. */

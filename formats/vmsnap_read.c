@@ -16,7 +16,7 @@
 #include <string.h>
 #include <zlib.h>
 
-_Static_assert(VCPU_ORIGIN_XEN == 7 && PAGING_5LEVEL == 4 && STAGE2_NPT == 2,
+_Static_assert(VCPU_ORIGIN_XEN_PV_ROOT == 8 && PAGING_5LEVEL == 4 && STAGE2_NPT == 2,
 	       "vmet-snapshot(5) fixes these numbers: keep the enums in step");
 
 #define CACHE_SLOTS 8
@@ -462,7 +462,8 @@ static int load_vcpus(struct phys_source *src, struct vmsnap_priv *vp, struct vm
 		uint32_t o3 = le32(r + VMSNAP_VCPU_S2_ORIGIN), s2t = le32(r + VMSNAP_VCPU_S2_TYPE);
 
 		if (mode > PAGING_5LEVEL || s2m > PAGING_5LEVEL || s2t > STAGE2_NPT ||
-		    o1 > VCPU_ORIGIN_XEN || o2 > VCPU_ORIGIN_XEN || o3 > VCPU_ORIGIN_XEN)
+		    o1 > VCPU_ORIGIN_XEN_PV_ROOT || o2 > VCPU_ORIGIN_XEN_PV_ROOT ||
+		    o3 > VCPU_ORIGIN_XEN_PV_ROOT)
 			return vmet_errf(err, VMET_EFORMAT, "%s: vCPU record %" PRIu64 " (file offset 0x%"
 					 PRIx64 ") has an unknown paging mode, stage-2 type or origin",
 					 vp->mf.path, i, off + i * VMSNAP_VCPU_SIZE);

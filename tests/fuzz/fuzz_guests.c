@@ -2,10 +2,11 @@
 /*
  * Fuzz guest discovery: an attacker (a guest hypervisor) controls every
  * byte of its memory.  The input is that memory (at most 2 MiB, whole
- * pages): every page goes through the VMCB, vmcs12 and Xen virtual VMCS
- * checkers; for each guest found, its stage 2 is walked for the ranges it
- * maps, and those ranges are scanned in turn for the guest's own guests
- * (the --guest N/M path), bounded as in vmet.
+ * pages): every page goes through the VMCB, vmcs12, Xen virtual VMCS and
+ * Xen PV root checkers; for each guest found, its stage 2 is walked for
+ * the ranges it maps, and those ranges are scanned in turn for the guest's
+ * own guests (the --guest N/M path), bounded as in vmet; a PV guest's
+ * tables are searched for a kernel image as vmet guests does.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "tests/fuzz/buf_source.h"
 #include "core/guests.h"
 #include "core/s2source.h"
+#include "os/linux/linux.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,6 +41,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct phys_source *inner;
 		struct guest_list il;
 
+		if (g->kind == VMCTL_XEN_PV) {
+			struct aspace *as = aspace_x86_new(phys, PAGING_4LEVEL, g->vcpu[0].cr3, 0, NULL);
+			uint64_t va, pa;
+
+			if (as)
+				linux_find_text(as, &va, &pa, NULL);
+			aspace_free(as);
+			continue;
+		}
 		if (g->s2_type == STAGE2_EPT)
 			s2 = aspace_ept_new(phys, g->s2_root, NULL);
 		else if (g->s2_type == STAGE2_NPT)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* VMCB, vmcs12 and Xen virtual VMCS recognition: real-looking structures are found, near misses are not. */
+/* VMCB, vmcs12, Xen virtual VMCS and Xen PV root recognition: real-looking structures are found, near misses are not. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +13,7 @@
 #include "core/guests.h"
 #include "core/svm.h"
 #include "core/vmx.h"
+#include "core/xenpv.h"
 #include "tests/unit/helper_mem.h"
 
 #define EFER_LME (1ull << 8)
@@ -426,7 +427,10 @@ static void test_hostile_pages(void **state)
 			break;
 		}
 		accepted += vmcb_check(p, 0, NULL, NULL, 0) + vmcs12_check(p, 0, NULL, NULL, 0) +
-			    xen_vvmcs_check(p, 0, NULL, NULL, 0);
+			    xen_vvmcs_check(p, 0, NULL, NULL, 0) + xen_pv_root_check(p, 0, NULL, NULL, 0);
+		/* past the PV pre-filter: entry 258 maps the page */
+		mutate64(p, 8 * XEN_PV_L4_LINEAR, 0x5063);
+		accepted += xen_pv_root_check(p, 0x5000, NULL, NULL, 0);
 	}
 	assert_int_equal(accepted, 0);
 	for (unsigned b = 0; b < 256; b++) {
@@ -541,6 +545,151 @@ static void test_guests_grouping(void **state)
 	assert_int_equal(guest_path_parse("1/1/1/1/1", path, 4), -1);
 }
 
+/*
+ * A 64-bit PV Linux's kernel root at pa as Xen 4.17 leaves it (entries as
+ * read off a real bed): user half, Xen's slots (256 RO M2P, 258 the table
+ * itself, 260-262), the direct map at 273, the kernel half at 511.
+ */
+static void make_pv_root(uint8_t *p, uint64_t pa, uint64_t kernel_half)
+{
+	memset(p, 0, 4096);
+	mutate64(p, 8 * 0, 0x3bbc1067);
+	mutate64(p, 8 * 256, 0x80000000776f0025ull);
+	mutate64(p, 8 * 257, 0x7fdaf063);
+	mutate64(p, 8 * 258, 0x8000000000000063ull | pa);
+	mutate64(p, 8 * 260, 0x8000000073543063ull);
+	mutate64(p, 8 * 261, 0x7fc6d063);
+	mutate64(p, 8 * 262, 0x800000007fc6c063ull);
+	mutate64(p, 8 * 273, 0x3f812067);
+	mutate64(p, 8 * 510, 0x3f114067);
+	mutate64(p, 8 * 511, kernel_half | 0x67);
+}
+
+static void test_xen_pv_root(void **state)
+{
+	uint8_t p[4096];
+	struct vmctl v;
+	char why[160];
+
+	(void)state;
+	make_pv_root(p, 0x3b62e000, 0x3f815000);
+	assert_true(xen_pv_root_check(p, 0x3b62e000, &v, why, sizeof(why)));
+	assert_int_equal(v.kind, VMCTL_XEN_PV);
+	assert_int_equal(v.cr3, 0x3b62e000);
+	assert_int_equal(v.s2_type, STAGE2_NONE);
+	assert_int_equal(v.s2_root, 0x3f815000);
+	assert_int_equal(v.mode, PAGING_4LEVEL);
+	assert_true(vmctl_check_kind(VMCTL_XEN_PV, p, 0x3b62e000, NULL, NULL, 0));
+	/* the same page elsewhere: entry 258 no longer maps itself */
+	assert_false(xen_pv_root_check(p, 0x3b62f000, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "entry 258"));
+	/* a user-mode root (m2p_strict: no M2P slot) */
+	mutate64(p, 8 * 256, 0);
+	assert_false(xen_pv_root_check(p, 0x3b62e000, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "M2P"));
+	/* a writable M2P slot is not Xen's */
+	mutate64(p, 8 * 256, 0x80000000776f0027ull);
+	assert_false(xen_pv_root_check(p, 0x3b62e000, NULL, NULL, 0));
+	make_pv_root(p, 0x3b62e000, 0x3f815000);
+	/* no kernel half, or one that is the table itself */
+	mutate64(p, 8 * 511, 0);
+	assert_false(xen_pv_root_check(p, 0x3b62e000, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "entry 511"));
+	mutate64(p, 8 * 511, 0x3b62e067);
+	assert_false(xen_pv_root_check(p, 0x3b62e000, NULL, NULL, 0));
+	/* Xen's linear slot is supervisor-only and never large */
+	make_pv_root(p, 0x3b62e000, 0x3f815000);
+	mutate64(p, 8 * 258, 0x3b62e067);
+	assert_false(xen_pv_root_check(p, 0x3b62e000, NULL, NULL, 0));
+	mutate64(p, 8 * 258, 0x3b62e0e3);
+	assert_false(xen_pv_root_check(p, 0x3b62e000, NULL, NULL, 0));
+	/* without Xen's own image slot it is not Xen's */
+	make_pv_root(p, 0x3b62e000, 0x3f815000);
+	mutate64(p, 8 * 261, 0);
+	assert_false(xen_pv_root_check(p, 0x3b62e000, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "261"));
+	/* an ordinary (native, HVM) Linux root has no self-map */
+	for (size_t i = 0; i < 512; i++)
+		mutate64(p, 8 * i, 0x1000000ull + 0x1000 * i + 0x67);
+	assert_false(xen_pv_root_check(p, 0x1102000, NULL, NULL, 0));
+}
+
+/* Liveness from Xen's M2P, read through the root's own slot 256. */
+static void test_xen_pv_m2p(void **state)
+{
+	struct phys_source *src = mem_source_new(8 << 20);
+	struct page_alloc alloc = { src, 0x600000, 0x700000 };
+	struct aspace *phys = aspace_phys_new(src), *as;
+	const uint64_t root = 0x200000, m2p_page = 0x400000;
+	uint8_t p[4096];
+	uint64_t e = 0;
+	bool valid = true;
+	struct vmet_err err = { 0 };
+
+	(void)state;
+	make_pv_root(p, root, 0x300000);
+	mutate64(p, 8 * XEN_PV_L4_RO_MPT, 0);
+	mem_write(src, root, p, 4096);
+	/* the M2P page holding the entries of frames 0x200-0x3ff, read-only */
+	map_lm(src, &alloc, root, 4, XEN_PV_RO_MPT_VA + 8 * 0x200, m2p_page, 4096, 0x4, 0, NULL, NULL);
+	mem_w64(src, m2p_page, 0x1234);
+	as = aspace_x86_new(phys, PAGING_4LEVEL, root, 0, NULL);
+	assert_non_null(as);
+	assert_true(xen_pv_root_check(mem_bytes(src) + root, root, NULL, NULL, 0));
+	assert_int_equal(xen_pv_m2p_entry(as, root >> 12, &e, &valid, &err), 0);
+	assert_int_equal(e, 0x1234);
+	assert_true(valid);
+	/* Xen took the frame back */
+	mem_w64(src, m2p_page, ~0ull);
+	aspace_free(as);
+	as = aspace_x86_new(phys, PAGING_4LEVEL, root, 0, NULL);
+	assert_int_equal(xen_pv_m2p_entry(as, root >> 12, &e, &valid, &err), 0);
+	assert_false(valid);
+	/* a frame whose entry is not mapped, one past the M2P */
+	assert_int_not_equal(xen_pv_m2p_entry(as, 0x10000, &e, &valid, &err), 0);
+	assert_non_null(strstr(err.msg, "M2P entry of machine frame 0x10000"));
+	assert_int_equal(xen_pv_m2p_entry(as, 1ull << 35, &e, &valid, &err), VMET_EINVAL);
+	aspace_free(as);
+	aspace_free(phys);
+	phys_close(src);
+}
+
+/* PV roots group by kernel half: two kernels (a domU and dom0), one guest
+ * each, numbered with the VMCB guests by address. */
+static void test_xen_pv_grouping(void **state)
+{
+	struct phys_source *src = mem_source_new(8 << 20);
+	struct guest_list gl;
+	uint8_t p[4096];
+
+	(void)state;
+	make_pv_root(p, 0x200000, 0x600000);
+	mem_write(src, 0x200000, p, 4096);
+	make_pv_root(p, 0x480000, 0x600000);
+	mem_write(src, 0x480000, p, 4096);
+	make_pv_root(p, 0x300000, 0x700000);
+	mem_write(src, 0x300000, p, 4096);
+	/* a user-mode root of the first kernel: not taken */
+	make_pv_root(p, 0x310000, 0x610000);
+	mutate64(p, 8 * 256, 0);
+	mem_write(src, 0x310000, p, 4096);
+	make_vmcb(p);
+	mem_write(src, 0x100000, p, 4096);
+	assert_int_equal(guests_discover(src, &gl, NULL, NULL, NULL), 0);
+	assert_int_equal(gl.n, 3);
+	assert_int_equal(gl.g[0].kind, VMCTL_VMCB);
+	assert_int_equal(gl.g[1].kind, VMCTL_XEN_PV);
+	assert_int_equal(gl.g[1].s2_root, 0x600000);
+	assert_int_equal(gl.g[1].nvcpu, 2);
+	assert_int_equal(gl.g[1].vcpu[0].cr3, 0x200000);
+	assert_int_equal(gl.g[1].vcpu[1].cr3, 0x480000);
+	assert_int_equal(gl.g[2].number, 3);
+	assert_int_equal(gl.g[2].s2_root, 0x700000);
+	assert_int_equal(gl.g[2].nvcpu, 1);
+	guest_list_free(&gl);
+	phys_close(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +704,9 @@ int main(void)
 		cmocka_unit_test(test_scan_xen),
 		cmocka_unit_test(test_scan_both_kinds),
 		cmocka_unit_test(test_guests_grouping),
+		cmocka_unit_test(test_xen_pv_root),
+		cmocka_unit_test(test_xen_pv_grouping),
+		cmocka_unit_test(test_xen_pv_m2p),
 	};
 
 	return cmocka_run_group_tests_name("vmctl", tests, NULL, NULL);
