@@ -89,7 +89,7 @@ check-unit: $(TEST_BINS) $(VMET_BIN)
 	@VMET=$(abspath $(VMET_BIN)) tests/run-unit.sh $(TEST_BINS)
 
 check-e2e: $(VMET_BIN)
-	@VMET=$(abspath $(VMET_BIN)) VMET_INSTRUMENTED=$(if $(SANITIZE),asan) tests/run-e2e.sh
+	@VMET=$(abspath $(VMET_BIN)) VMET_INSTRUMENTED=$(if $(filter 1,$(SANITIZE)),asan) tests/run-e2e.sh
 
 check: check-unit check-e2e
 
