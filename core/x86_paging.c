@@ -73,36 +73,18 @@ static void add_step(struct aspace *as, struct xlate_trace *trace, unsigned leve
 	xlate_trace_add(trace, &s);
 }
 
-/* Long mode (4/5-level) and NPT. */
-static int lm_walk(struct aspace *as, uint64_t addr, struct xlate *out,
-		   struct xlate_trace *trace, struct vmet_err *err)
+/*
+ * Levels `top` down to 1 of 8-byte, 512-entry tables from `table`: what long
+ * mode (4/5-level), NPT and PAE below its PDPTEs share.  flags_w/flags_u/nx
+ * carry what the levels above allowed.
+ */
+static int walk_8byte_levels(struct aspace *as, uint64_t addr, uint64_t table, unsigned top,
+			     unsigned flags_w, unsigned flags_u, unsigned nx, struct xlate *out,
+			     struct xlate_trace *trace, struct vmet_err *err)
 {
-	unsigned levels = as->mode == PAGING_5LEVEL ? 5 : 4;
-	unsigned vbits = levels == 5 ? 57 : 48;
-	uint64_t table, rsvd_hi, flags_w = XL_W, flags_u = XL_U, nx = 0;
+	uint64_t rsvd_hi = as->phys_bits < 52 ? bits(51, as->phys_bits) : 0;
 
-	/* Canonical: bits 63:vbits-1 all equal.  NPT input is guest-physical and
-	 * must simply fit the table's reach. */
-	if (as->kind == ASPACE_NPT) {
-		if (addr >> vbits)
-			return vmet_errf(err, VMET_ENONCANON,
-					 "stage %u (NPT %s): guest-physical 0x%" PRIx64
-					 " is beyond the %u-bit reach of the nested tables",
-					 as->stage, as->name, addr, vbits);
-	} else {
-		uint64_t top = addr >> (vbits - 1);
-
-		if (top != 0 && top != (~0ull >> (vbits - 1)))
-			return vmet_errf(err, VMET_ENONCANON,
-					 "stage %u (paging %s): 0x%" PRIx64 " is not a canonical %u-bit address",
-					 as->stage ? as->stage : 1, as->name, addr, vbits);
-	}
-	table = as->root & LM_ADDR_MASK;
-	if ((as->flags & X86_PTI_KERNEL_ROOT) && (addr >> 63))
-		table &= ~0x1000ull;
-	rsvd_hi = as->phys_bits < 52 ? bits(51, as->phys_bits) : 0;
-
-	for (unsigned level = levels; level >= 1; level--) {
+	for (unsigned level = top; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
 		unsigned idx = (unsigned)((addr >> shift) & 511);
 		uint64_t e, next;
@@ -146,8 +128,7 @@ static int lm_walk(struct aspace *as, uint64_t addr, struct xlate *out,
 			out->in = addr;
 			out->out = next;
 			out->page_size = psize;
-			out->flags = (unsigned)(flags_w | flags_u | nx | XL_R |
-						((e & PTE_G) ? XL_G : 0));
+			out->flags = flags_w | flags_u | nx | XL_R | ((e & PTE_G) ? XL_G : 0);
 			return 0;
 		}
 		next = e & LM_ADDR_MASK;
@@ -157,13 +138,43 @@ static int lm_walk(struct aspace *as, uint64_t addr, struct xlate *out,
 	return vmet_errf(err, VMET_EINVAL, "internal: walk fell through");
 }
 
+/* Long mode (4/5-level) and NPT. */
+static int lm_walk(struct aspace *as, uint64_t addr, struct xlate *out,
+		   struct xlate_trace *trace, struct vmet_err *err)
+{
+	unsigned levels = as->mode == PAGING_5LEVEL ? 5 : 4;
+	unsigned vbits = levels == 5 ? 57 : 48;
+	uint64_t table;
+
+	/* Canonical: bits 63:vbits-1 all equal.  NPT input is guest-physical and
+	 * must simply fit the table's reach. */
+	if (as->kind == ASPACE_NPT) {
+		if (addr >> vbits)
+			return vmet_errf(err, VMET_ENONCANON,
+					 "stage %u (NPT %s): guest-physical 0x%" PRIx64
+					 " is beyond the %u-bit reach of the nested tables",
+					 as->stage, as->name, addr, vbits);
+	} else {
+		uint64_t top = addr >> (vbits - 1);
+
+		if (top != 0 && top != (~0ull >> (vbits - 1)))
+			return vmet_errf(err, VMET_ENONCANON,
+					 "stage %u (paging %s): 0x%" PRIx64 " is not a canonical %u-bit address",
+					 as->stage ? as->stage : 1, as->name, addr, vbits);
+	}
+	table = as->root & LM_ADDR_MASK;
+	if ((as->flags & X86_PTI_KERNEL_ROOT) && (addr >> 63))
+		table &= ~0x1000ull;
+	return walk_8byte_levels(as, addr, table, levels, XL_W, XL_U, 0, out, trace, err);
+}
+
 /* PAE: 4 PDPTEs at CR3[31:5], then 512-entry PD and PT of 8-byte entries. */
 static int pae_walk(struct aspace *as, uint64_t addr, struct xlate *out,
 		    struct xlate_trace *trace, struct vmet_err *err)
 {
 	uint64_t table = as->root & 0xffffffe0ull, e, next;
 	uint64_t rsvd_hi = as->phys_bits < 52 ? bits(51, as->phys_bits) : 0;
-	unsigned flags_w = XL_W, flags_u = XL_U, nx = 0, idx;
+	unsigned idx;
 	int rc;
 
 	if (addr >> 32)
@@ -178,7 +189,8 @@ static int pae_walk(struct aspace *as, uint64_t addr, struct xlate *out,
 		add_step(as, trace, 3, table, idx, 8, e, 0, false, 0);
 		return walk_fail(as, err, VMET_ENOTPRESENT, 3, table, idx, e, "not present");
 	}
-	/* PDPTE: bits 2:1, 8:5 and 63:MAXPHYADDR are reserved. */
+	/* PDPTE: bits 2:1, 8:5 and 63:MAXPHYADDR are reserved (no R/W, U/S or
+	 * XD here: the levels below decide). */
 	if (e & (0x6ull | 0x1e0ull | rsvd_hi | PTE_XD)) {
 		add_step(as, trace, 3, table, idx, 8, e, 0, false, 0);
 		return walk_fail(as, err, VMET_ERESERVED, 3, table, idx, e,
@@ -186,51 +198,7 @@ static int pae_walk(struct aspace *as, uint64_t addr, struct xlate *out,
 	}
 	next = e & LM_ADDR_MASK;
 	add_step(as, trace, 3, table, idx, 8, e, next, false, 0);
-	table = next;
-
-	for (unsigned level = 2; level >= 1; level--) {
-		unsigned shift = level == 2 ? 21 : 12;
-
-		idx = (unsigned)((addr >> shift) & 511);
-		rc = aspace_fetch_entry(as, table + idx * 8ull, 8, &e, trace, err);
-		if (rc)
-			return fetch_fail(as, err, rc, level, table, idx);
-		if (!(e & PTE_P)) {
-			add_step(as, trace, level, table, idx, 8, e, 0, false, 0);
-			return walk_fail(as, err, VMET_ENOTPRESENT, level, table, idx, e, "not present");
-		}
-		if (e & rsvd_hi) {
-			add_step(as, trace, level, table, idx, 8, e, 0, false, 0);
-			return walk_fail(as, err, VMET_ERESERVED, level, table, idx, e,
-					 "reserved bits set above MAXPHYADDR");
-		}
-		if (!(e & PTE_RW))
-			flags_w = 0;
-		if (!(e & PTE_US))
-			flags_u = 0;
-		if (e & PTE_XD)
-			nx = XL_NX;
-		if (level == 1 || (e & PTE_PS)) {
-			uint64_t psize = 1ull << shift;
-
-			if (level == 2 && (e & bits(20, 13))) {
-				add_step(as, trace, level, table, idx, 8, e, 0, false, 0);
-				return walk_fail(as, err, VMET_ERESERVED, level, table, idx, e,
-						 "reserved bits 20:13 set in a 2 MiB page entry");
-			}
-			next = (e & LM_ADDR_MASK & ~(psize - 1)) | (addr & (psize - 1));
-			add_step(as, trace, level, table, idx, 8, e, next & ~(psize - 1), true, psize);
-			out->in = addr;
-			out->out = next;
-			out->page_size = psize;
-			out->flags = flags_w | flags_u | nx | XL_R | ((e & PTE_G) ? XL_G : 0);
-			return 0;
-		}
-		next = e & LM_ADDR_MASK;
-		add_step(as, trace, level, table, idx, 8, e, next, false, 0);
-		table = next;
-	}
-	return vmet_errf(err, VMET_EINVAL, "internal: walk fell through");
+	return walk_8byte_levels(as, addr, next, 2, XL_W, XL_U, 0, out, trace, err);
 }
 
 /* 32-bit paging with PSE: 1024-entry PD and PT of 4-byte entries. */
