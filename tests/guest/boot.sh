@@ -45,18 +45,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ $# -eq 1 ] || tb_die "usage: boot.sh [options] NAME"
-name=$1
-tb_name_ok "$name"
-S=$(tb_state "$name")
-ram=$VMET_RAM_DIR/$name.ram
-
-if pid=$(tb_pid "$S"); then
-	tb_die "guest $name is already running (QEMU PID $pid); stop.sh $name first"
-fi
-
-[ -n "$kenv" ] || kenv=$("$GUEST_DIR/fetch-kernel.sh" --quiet)
-# shellcheck disable=SC1090
-. "$kenv"
+tb_bed_begin "$1" "$kenv"
 
 mkdir -p "$S"
 rm -f "$S"/{serial.log,truth.log,truth.sock,qmp.sock,qemu.pid,truth.txt,truth-boot.txt} \
@@ -134,7 +123,7 @@ fi
 tb_extract_truth "$S/truth.log" boot "$S/truth-boot.txt" || tb_die "truth block unreadable in $S/truth.log"
 cp "$S/truth-boot.txt" "$S/truth.txt"
 t1=$(date +%s.%N)
-boot_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+boot_s=$(tb_secs "$t0" "$t1")
 echo "BOOT_SECONDS=$boot_s" >>"$S/boot.env"
 tb_log "guest $name up (QEMU PID $(tb_pid "$S")), truth after ${boot_s}s"
 echo "$S"

@@ -82,8 +82,91 @@ tb_wait_truth() {
 	done
 }
 
-# tb_truth_now STATEDIR TAG TIMEOUT_S OUT: ask the guest's /init for a fresh
-# block and store it in OUT.
+# tb_bed_begin NAME [KENV]: the common start of a boot.sh (flat, nested,
+# xen): check NAME, set S (its state directory) and ram (its RAM file),
+# refuse one that is running, note the start time in t0, and source the
+# kernel's env KENV (default: fetch Debian's current kernel), its file in
+# kenv (KVER, VMLINUZ...).
+tb_bed_begin() {
+	local pid
+	name=$1
+	kenv=${2:-}
+	tb_name_ok "$name"
+	S=$(tb_state "$name")
+	ram=$VMET_RAM_DIR/$name.ram
+	if pid=$(tb_pid "$S"); then
+		tb_die "$name is already running (QEMU PID $pid); stop.sh $name first"
+	fi
+	t0=$(date +%s.%N)
+	[ -n "$kenv" ] || kenv=$("$GUEST_DIR/fetch-kernel.sh" --quiet) || tb_die "fetch-kernel.sh failed"
+	# shellcheck disable=SC1090
+	. "$kenv"
+}
+
+# tb_bed_giveup STOP WHY: the bed $name did not come up: say WHY with the
+# last lines of its console ($S/serial.log; result lines "VMETX..." left
+# out), stop it with the script STOP, exit 1.
+tb_bed_giveup() {
+	tb_log "$name: $2; last console lines:"
+	tr -d '\r' <"$S/serial.log" | grep -v '^VMETX' | tail -n 30 >&2 || true
+	"$1" "$name" >&2 || true
+	exit 1
+}
+
+# tb_kernel_modules DEB STAGE ROOT MODULE...: each MODULE (named as lsmod
+# names it: - and _ alike) out of the kernel package DEB, unpacked under
+# STAGE, stored uncompressed as ROOT/lib/modules/MODULE.ko.
+tb_kernel_modules() {
+	local deb=$1 stage=$2 root=$3 m src dst pats=()
+	shift 3
+	mkdir -p "$stage" "$root/lib/modules"
+	for m in "$@"; do
+		pats+=("./lib/modules/$KVER/kernel/*/${m//[-_]/[-_]}.ko*")
+	done
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$stage" --wildcards "${pats[@]}" ||
+		tb_die "cannot unpack $* from $deb"
+	for m in "$@"; do
+		src=$(find "$stage" -name "${m//[-_]/[-_]}.ko*" | head -n 1)
+		[ -n "$src" ] || tb_die "module $m is not in $deb"
+		dst=$root/lib/modules/$m.ko
+		case $src in
+		*.ko) cp "$src" "$dst" ;;
+		*.ko.xz) xz -dc "$src" >"$dst" ;;
+		*.ko.zst) zstd -qdc "$src" >"$dst" ;;
+		*.ko.gz) gzip -dc "$src" >"$dst" ;;
+		*) tb_die "module $src: unknown compression" ;;
+		esac
+	done
+}
+
+# tb_copy_file ROOT FILE: a host file to the same path under ROOT (an
+# initramfs tree), links resolved.
+tb_copy_file() {
+	mkdir -p "$1$(dirname "$2")"
+	cp -L "$2" "$1$2"
+}
+
+# tb_copy_libs ROOT BINARY: every library (and the loader) ldd lists for
+# BINARY, under ROOT; a library ldd cannot find is an error here, not a
+# failed start inside the guest.
+tb_copy_libs() {
+	local l n=0 line
+	while read -r line; do
+		case $line in *"not found"*) tb_die "ldd $2: $line" ;; esac
+	done < <(ldd "$2")
+	for l in $(ldd "$2" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		tb_copy_file "$1" "$l"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || tb_die "ldd $2 listed no library"
+}
+
+# tb_secs A B: seconds from A to B (date +%s.%N), one decimal.
+tb_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+# tb_truth_now STATEDIR TAG TIMEOUT_S OUT [CHANNEL WHO]: ask the /init at
+# the other end of STATEDIR/CHANNEL.sock (default: truth, the guest's) for
+# a fresh block and store it in OUT; WHO names that guest in messages.
 # - The block is read from the socket itself, not from truth.log: while a
 #   client is connected QEMU 7.2's chardev logfile repeats bytes now and
 #   then (seen: "rem_addrress"), whereas the socket stream is exact.
@@ -94,9 +177,10 @@ tb_wait_truth() {
 #   socket chardev on hang-up, unread input included.
 # - The leading newline ends any partial line left on the guest's side.
 tb_truth_now() {
-	local s=$1 tag=$2 to=$3 out=$4 raw=$1/truth-req.raw t0=$SECONDS rc=1 req_pid
+	local s=$1 tag=$2 to=$3 out=$4 chan=${5:-truth} who=${6:-the guest}
+	local raw=$1/$chan-req.raw t0=$SECONDS rc=1 req_pid
 	: >"$raw"
-	coproc TBREQ { exec socat - "UNIX-CONNECT:$s/truth.sock" >"$raw" 2>/dev/null; }
+	coproc TBREQ { exec socat - "UNIX-CONNECT:$s/$chan.sock" >"$raw" 2>/dev/null; }
 	req_pid=$TBREQ_PID
 	printf '\ntruth %s\n' "$tag" >&"${TBREQ[1]}"
 	while :; do
@@ -109,11 +193,11 @@ tb_truth_now() {
 			break
 		fi
 		if ! kill -0 "$req_pid" 2>/dev/null; then
-			tb_log "lost the connection to $s/truth.sock"
+			tb_log "lost the connection to $s/$chan.sock"
 			break
 		fi
 		if [ $((SECONDS - t0)) -ge "$to" ]; then
-			tb_log "no truth '$tag' from the guest after ${to}s"
+			tb_log "no truth '$tag' from $who after ${to}s"
 			break
 		fi
 		sleep 0.05

@@ -41,19 +41,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ $# -eq 1 ] || { echo "usage: boot.sh [--cpu MODEL] [--timeout S] NAME" >&2; exit 2; }
-name=$1
-tb_name_ok "$name"
-S=$(tb_state "$name")
-ram=$VMET_RAM_DIR/$name.ram
-
-if pid=$(tb_pid "$S"); then
-	tb_die "bed $name is already running (QEMU PID $pid); stop.sh $name first"
-fi
-
-t0=$(date +%s.%N)
-kenv=$("$FLAT_DIR/fetch-kernel.sh" --quiet) || tb_die "fetch-kernel.sh failed"
-# shellcheck disable=SC1090
-. "$kenv"
+tb_bed_begin "$1"
 mkdir -p "$S"
 rm -f "$S"/{serial.log,truth.log,truth.sock,truth-l1.log,truth-l1.sock,qmp.sock,qemu.pid} \
 	"$S"/{boot.env,capture.env,dump.elf,ram.raw,regs-samples.txt} "$S"/truth-*.txt "$S"/truth*-req.raw
@@ -80,12 +68,7 @@ rm -f "$ram"
 echo "$ram" >"$S/ram.path"
 
 # giveup WHY: the bed did not come up; show why, stop it, exit 1.
-giveup() {
-	tb_log "$name: $1; last console lines:"
-	tr -d '\r' <"$S/serial.log" | tail -n 30 >&2 || true
-	"$NESTED_DIR/stop.sh" "$name" >&2 || true
-	exit 1
-}
+giveup() { tb_bed_giveup "$NESTED_DIR/stop.sh" "$1"; }
 
 # L2's truth comes on its own; L1's is asked for once L2's is in, so that
 # it shows L1 running L2.
@@ -98,7 +81,6 @@ tb_extract_truth "$S/truth.log" boot "$S/truth-l2.txt" || giveup "L2's truth blo
 l1_truth_now "$S" boot 120 "$S/truth-l1.txt" || giveup "no truth from L1"
 t_l1=$(date +%s.%N)
 
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 cat >"$S/boot.env" <<EOF
 NAME=$name
 LEVELS=nested
@@ -120,9 +102,9 @@ TRUTH_L1_SOCK=$S/truth-l1.sock
 TRUTH_L1_LOG=$S/truth-l1.log
 SERIAL=$S/serial.log
 PIDFILE=$S/qemu.pid
-BUILD_SECONDS=$(secs "$t0" "$t_built")
-L2_TRUTH_SECONDS=$(secs "$t_built" "$t_l2")
-BOOT_SECONDS=$(secs "$t0" "$t_l1")
+BUILD_SECONDS=$(tb_secs "$t0" "$t_built")
+L2_TRUTH_SECONDS=$(tb_secs "$t_built" "$t_l2")
+BOOT_SECONDS=$(tb_secs "$t0" "$t_l1")
 EOF
-tb_log "bed $name up (QEMU PID $(tb_pid "$S")): L2 truth $(secs "$t_built" "$t_l2")s after L0 start, all in $(secs "$t0" "$t_l1")s"
+tb_log "bed $name up (QEMU PID $(tb_pid "$S")): L2 truth $(tb_secs "$t_built" "$t_l2")s after L0 start, all in $(tb_secs "$t0" "$t_l1")s"
 echo "$S"

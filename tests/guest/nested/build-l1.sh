@@ -82,26 +82,10 @@ grep -q 'truth "' "$root/etc/vmet-serve.sh" ||
 # --- KVM modules, from the package the kernel came from -------------------
 deb=$VMET_TESTBED_DIR/${KPKG}_${KPKG_VERSION//:/%3a}_amd64.deb
 [ -s "$deb" ] || tb_die "no $KPKG $KPKG_VERSION package in $VMET_TESTBED_DIR (fetch-kernel.sh keeps it there)"
-mods=$stage/mods
-mkdir -p "$mods"
-pats=()
-for m in $KVM_MODULES; do
-	pats+=("./lib/modules/$KVER/kernel/*/${m//[-_]/[-_]}.ko*")
-done
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$mods" --wildcards "${pats[@]}" ||
-	tb_die "cannot unpack $KVM_MODULES from $deb"
+tb_kernel_modules "$deb" "$stage/mods" "$root" $KVM_MODULES
 loaded=" $(tr '\n' ' ' <"$(dirname "$kenv")/modules/order" 2>/dev/null || true)"
 for m in $KVM_MODULES; do
-	src=$(find "$mods" -name "${m//[-_]/[-_]}.ko*" | head -n 1)
-	[ -n "$src" ] || tb_die "module $m is not in $deb"
 	dst=$root/lib/modules/$m.ko
-	case $src in
-	*.ko) cp "$src" "$dst" ;;
-	*.ko.xz) xz -dc "$src" >"$dst" ;;
-	*.ko.zst) zstd -qdc "$src" >"$dst" ;;
-	*.ko.gz) gzip -dc "$src" >"$dst" ;;
-	*) tb_die "module $src: unknown compression" ;;
-	esac
 	# A dependency missing from the load order would fail in L1 with a
 	# bare "Unknown symbol"; say which here.
 	for dep in $(modinfo -F depends "$dst" | tr ',' ' '); do
@@ -115,19 +99,7 @@ done
 
 # --- QEMU with its libraries, firmware and modules ------------------------
 cp "$QEMU" "$root/usr/bin/qemu-system-x86_64"
-copy_file() { # copy a host file to the same path in L1, links resolved
-	mkdir -p "$root$(dirname "$1")"
-	cp -L "$1" "$root$1"
-}
-copy_libs() { # every library (and the loader) ldd lists for $1
-	local l n=0
-	for l in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-		copy_file "$l"
-		n=$((n + 1))
-	done
-	[ "$n" -gt 0 ] || tb_die "ldd $1 listed no library"
-}
-copy_libs "$QEMU"
+tb_copy_libs "$root" "$QEMU"
 
 # L2's machine, as L1 will start it (l1-init.sh adds the serial ports).
 L2_QEMU_ARGS="-machine q35 -m $L2_MEM -kernel /l2/vmlinuz -initrd /l2/initrd.cpio"
@@ -154,8 +126,8 @@ case $opened in
 esac
 for f in $opened; do
 	f=$(realpath -m "$f") # /usr/bin/../share/... -> /usr/share/...
-	copy_file "$f"
-	case $f in *.so) copy_libs "$f" ;; esac
+	tb_copy_file "$root" "$f"
+	case $f in *.so) tb_copy_libs "$root" "$f" ;; esac
 done
 
 # --- /init and its settings ------------------------------------------------

@@ -43,42 +43,9 @@ wait_for() {
 	done
 }
 
-# l1_truth_now STATEDIR TAG TIMEOUT_S OUT: ask L1's /init for a truth block
-# on its channel (truth-l1.sock) and store it in OUT.  The same exchange as
-# the flat testbed's tb_truth_now, which serves L2's channel (truth.sock):
-# the block is read from the socket, which is exact (QEMU's logfile may
-# repeat bytes while a client is connected); the guest's output is drained
-# as it comes (an unread socket stalls the UART after a few hundred bytes);
-# the connection stays open until the block is complete (QEMU drops unread
-# input on hang-up); a leading newline ends any partial line left behind.
+# l1_truth_now STATEDIR TAG TIMEOUT_S OUT: a truth block from L1's /init,
+# on its own channel (truth-l1.sock); the flat testbed's tb_truth_now, which
+# serves L2's channel (truth.sock), makes the exchange.
 l1_truth_now() {
-	local s=$1 tag=$2 to=$3 out=$4 raw=$1/truth-l1-req.raw t0=$SECONDS rc=1 req_pid
-	local cr=$'\r'
-	: >"$raw"
-	coproc L1REQ { exec socat - "UNIX-CONNECT:$s/truth-l1.sock" >"$raw" 2>/dev/null; }
-	req_pid=$L1REQ_PID
-	printf '\ntruth %s\n' "$tag" >&"${L1REQ[1]}"
-	while :; do
-		if grep -qaE -- "^===VMET-TRUTH-END=== $tag$cr?\$" "$raw"; then
-			rc=0
-			break
-		fi
-		if ! tb_pid "$s" >/dev/null; then
-			tb_log "L0 QEMU for $s is gone"
-			break
-		fi
-		if ! kill -0 "$req_pid" 2>/dev/null; then
-			tb_log "lost the connection to $s/truth-l1.sock"
-			break
-		fi
-		if [ $((SECONDS - t0)) -ge "$to" ]; then
-			tb_log "no truth '$tag' from L1 after ${to}s"
-			break
-		fi
-		sleep 0.05
-	done
-	kill "$req_pid" 2>/dev/null || true
-	wait "$req_pid" 2>/dev/null || true
-	[ $rc = 0 ] || return 1
-	tb_extract_truth "$raw" "$tag" "$out"
+	tb_truth_now "$1" "$2" "$3" "$4" truth-l1 L1
 }

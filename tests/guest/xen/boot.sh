@@ -37,18 +37,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ $# -eq 1 ] || { echo "usage: boot.sh [--timeout S] NAME" >&2; exit 2; }
-name=$1
-tb_name_ok "$name"
-S=$(tb_state "$name")
-ram=$VMET_RAM_DIR/$name.ram
-if pid=$(tb_pid "$S"); then
-	tb_die "bed $name is already running (QEMU PID $pid); stop.sh $name first"
-fi
-
-t0=$(date +%s.%N)
-kenv=$("$FLAT_DIR/fetch-kernel.sh" --quiet) || tb_die "fetch-kernel.sh failed"
-# shellcheck disable=SC1090
-. "$kenv"
+tb_bed_begin "$1"
 xenv=$("$XEN_BED_DIR/fetch-xen.sh" --quiet) || tb_die "fetch-xen.sh failed"
 # shellcheck disable=SC1090
 . "$xenv"
@@ -75,12 +64,7 @@ rm -f "$ram"
 	tb_die "L0 QEMU did not start"
 echo "$ram" >"$S/ram.path"
 
-giveup() {
-	tb_log "$name: $1; last console lines:"
-	tr -d '\r' <"$S/serial.log" | grep -v '^VMETX' | tail -n 30 >&2 || true
-	"$XEN_BED_DIR/stop.sh" "$name" >&2 || true
-	exit 1
-}
+giveup() { tb_bed_giveup "$XEN_BED_DIR/stop.sh" "$1"; }
 t_start=$SECONDS
 until grep -qa '^vmet-dom0: results sent' "$S/serial.log" 2>/dev/null; do
 	grep -qa '^vmet-dom0: FAIL' "$S/serial.log" 2>/dev/null &&
@@ -98,7 +82,6 @@ xen_unpack "$S/serial.txt" "$S/results" || giveup "dom0's results did not arrive
 tb_extract_truth "$S/results/domu-console.log" boot "$S/truth-domu.txt" ||
 	giveup "the domU's truth block is unreadable"
 
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 cat >"$S/boot.env" <<EOT
 NAME=$name
 LEVELS=xen
@@ -116,8 +99,8 @@ QMP=$S/qmp.sock
 CONSOLE_SOCK=$S/console.sock
 SERIAL=$S/serial.log
 PIDFILE=$S/qemu.pid
-BUILD_SECONDS=$(secs "$t0" "$t_built")
-BOOT_SECONDS=$(secs "$t0" "$t_up")
+BUILD_SECONDS=$(tb_secs "$t0" "$t_built")
+BOOT_SECONDS=$(tb_secs "$t0" "$t_up")
 EOT
-tb_log "Xen bed $name up (QEMU PID $(tb_pid "$S")): dom0's results in $(secs "$t_built" "$t_up")s after L0 start"
+tb_log "Xen bed $name up (QEMU PID $(tb_pid "$S")): dom0's results in $(tb_secs "$t_built" "$t_up")s after L0 start"
 echo "$S"

@@ -71,43 +71,9 @@ cp "$out/guest.cpio" "$root/domu/guest.cpio"
 # --- Xen modules, from the package the kernel came from ----------------------
 deb=$VMET_TESTBED_DIR/${KPKG}_${KPKG_VERSION//:/%3a}_amd64.deb
 [ -s "$deb" ] || tb_die "no $KPKG $KPKG_VERSION package in $VMET_TESTBED_DIR"
-mods=$stage/mods
-mkdir -p "$mods"
-pats=()
-for m in $XEN_MODULES; do
-	pats+=("./lib/modules/$KVER/kernel/*/${m//[-_]/[-_]}.ko*")
-done
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$mods" --wildcards "${pats[@]}" ||
-	tb_die "cannot unpack $XEN_MODULES from $deb"
-for m in $XEN_MODULES; do
-	src=$(find "$mods" -name "${m//[-_]/[-_]}.ko*" | head -n 1)
-	[ -n "$src" ] || tb_die "module $m is not in $deb"
-	dst=$root/lib/modules/$m.ko
-	case $src in
-	*.ko) cp "$src" "$dst" ;;
-	*.ko.xz) xz -dc "$src" >"$dst" ;;
-	*.ko.zst) zstd -qdc "$src" >"$dst" ;;
-	*.ko.gz) gzip -dc "$src" >"$dst" ;;
-	*) tb_die "module $src: unknown compression" ;;
-	esac
-done
+tb_kernel_modules "$deb" "$stage/mods" "$root" $XEN_MODULES
 
 # --- Xen's tools and every library they use ------------------------------------
-copy_file() { # copy a host file to the same path in dom0, links resolved
-	mkdir -p "$root$(dirname "$1")"
-	cp -L "$1" "$root$1"
-}
-copy_libs() { # every library (and the loader) ldd lists for $1
-	local l n=0 line
-	while read -r line; do
-		case $line in *"not found"*) tb_die "ldd $1: $line" ;; esac
-	done < <(ldd "$1")
-	for l in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-		copy_file "$l"
-		n=$((n + 1))
-	done
-	[ "$n" -gt 0 ] || tb_die "ldd $1 listed no library"
-}
 xbin=/usr/lib/xen-$XEN_VER/bin
 mkdir -p "$root$xbin"
 for t in xl xenstored xenconsoled xen-init-dom0; do
@@ -115,12 +81,12 @@ for t in xl xenstored xenconsoled xen-init-dom0; do
 	cp "$XEN_ROOT$xbin/$t" "$root$xbin/$t"
 	# Xen's own libraries come from the host (libxen-dev brings the same
 	# release's); the unpacked tree goes first in case it has more.
-	LD_LIBRARY_PATH=$XEN_ROOT/usr/lib/x86_64-linux-gnu copy_libs "$XEN_ROOT$xbin/$t"
+	LD_LIBRARY_PATH=$XEN_ROOT/usr/lib/x86_64-linux-gnu tb_copy_libs "$root" "$XEN_ROOT$xbin/$t"
 done
 # xl's threads end through pthread_cancel, which opens libgcc_s at run time.
 gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ && !p { print $NF; p = 1 }')
 [ -n "$gcc_s" ] || tb_die "no libgcc_s.so.1 on this host"
-copy_file "$gcc_s"
+tb_copy_file "$root" "$gcc_s"
 [ -f "$XEN_ROOT/etc/xen/xl.conf" ] && cp "$XEN_ROOT/etc/xen/xl.conf" "$root/etc/xen/"
 
 # The HVM device model, and the firmware it and hvmloader load: SeaBIOS,
@@ -128,24 +94,24 @@ copy_file "$gcc_s"
 [ -x "$XEN_ROOT$XEN_DM" ] || tb_die "no $XEN_DM in $XEN_ROOT ($XEN_DM_PKG)"
 mkdir -p "$root$(dirname "$XEN_DM")"
 cp "$XEN_ROOT$XEN_DM" "$root$XEN_DM"
-LD_LIBRARY_PATH=$XEN_ROOT/usr/lib/x86_64-linux-gnu copy_libs "$XEN_ROOT$XEN_DM"
+LD_LIBRARY_PATH=$XEN_ROOT/usr/lib/x86_64-linux-gnu tb_copy_libs "$root" "$XEN_ROOT$XEN_DM"
 mkdir -p "$root/usr/lib/xen-$XEN_VER/boot"
 cp "$XEN_ROOT/usr/lib/xen-$XEN_VER/boot/hvmloader" "$root/usr/lib/xen-$XEN_VER/boot/"
 for f in /usr/share/qemu/keymaps/en-us /usr/share/qemu/keymaps/common /usr/share/qemu/keymaps/modifiers \
 	/usr/share/seabios/bios-256k.bin /usr/share/seabios/bios.bin /usr/share/qemu/bios-256k.bin \
 	/usr/share/qemu/linuxboot.bin /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/kvmvapic.bin \
 	/usr/share/qemu/vgabios-stdvga.bin /usr/share/seabios/vgabios-stdvga.bin; do
-	[ -e "$f" ] && copy_file "$f"
+	[ -e "$f" ] && tb_copy_file "$root" "$f"
 done
 [ -e "$root/usr/share/qemu/linuxboot_dma.bin" ] || tb_die "no linuxboot_dma.bin (qemu-system-data)"
 # --- vmet, its libraries and the Xen libraries it loads at run time ---------------
 cp "$vmet_bin" "$root/usr/bin/vmet"
-copy_libs "$vmet_bin"
+tb_copy_libs "$root" "$vmet_bin"
 for l in libxenctrl.so.$XEN_VER libxenforeignmemory.so.1 libxenstore.so.4; do
 	p=$(ldconfig -p | awk -v l="$l" '$1 == l && !p { print $NF; p = 1 }')
 	[ -n "$p" ] || tb_die "no $l on this host (apt-get install libxen-dev)"
-	copy_file "$p"
-	copy_libs "$p"
+	tb_copy_file "$root" "$p"
+	tb_copy_libs "$root" "$p"
 done
 
 # --- the domU and /init ----------------------------------------------------------------
