@@ -176,10 +176,14 @@ static int search_dirs(struct linux_session *s, const struct linux_layout *lay,
 	{
 		struct linux_banner_hit hit[1];
 		size_t n = 0;
-		uint64_t start = lay->method == LINUX_LOC_CR3 ? lay->text_pa :
-				 lay->phys_base + 0x1000000ull;
+		/* A CR3 layout's image is read through its tables (a PV guest's
+		 * is not contiguous in the source), anything else physically. */
+		struct aspace *vas = lay->method == LINUX_LOC_CR3 ?
+				     aspace_x86_new(s->lower, lay->mode, lay->cr3, 0, NULL) : NULL;
+		uint64_t start = vas ? lay->text_va : lay->phys_base + 0x1000000ull;
 
-		linux_banner_scan(s->lower, start, start + (64ull << 20), hit, 1, &n, NULL);
+		linux_banner_scan(vas ? vas : s->lower, start, start + (64ull << 20), hit, 1, &n, NULL);
+		aspace_free(vas);
 		rc = vmet_errf(err, VMET_ENOTFOUND,
 			       "no profile fits this kernel (%zu tried%s%s); the banner in memory is "
 			       "'%s'; build a profile with 'vmet profile build VMLINUX -o FILE' and "

@@ -112,22 +112,28 @@ static int rec_read(struct phys_source *src, uint64_t addr, void *buf, size_t le
 		    struct vmet_err *err)
 {
 	struct record_priv *rp = src->priv;
-	int rc = page_set_add_range(rp->set, addr, len);
+	int rc = rp->inner->ops->read(rp->inner, addr, buf, len, err);
 
+	/* A failed read used nothing: keeping its pages would make the dump
+	 * fail on them (a PV domain's source has frames it cannot map). */
+	if (rc)
+		return rc;
+	rc = page_set_add_range(rp->set, addr, len);
 	if (rc)
 		return vmet_errf(err, rc, "recording the pages read at physical 0x%" PRIx64 ": %s"
 				 " (%zu pages recorded)", addr,
 				 rc == VMET_ELIMIT ? "page set full" : vmet_strerror(rc), rp->set->n);
-	return rp->inner->ops->read(rp->inner, addr, buf, len, err);
+	return 0;
 }
 
 static const void *rec_map(struct phys_source *src, uint64_t addr, size_t len)
 {
 	struct record_priv *rp = src->priv;
+	const void *m = rp->inner->ops->map ? rp->inner->ops->map(rp->inner, addr, len) : NULL;
 
-	if (!rp->inner->ops->map || page_set_add_range(rp->set, addr, len))
+	if (!m || page_set_add_range(rp->set, addr, len))
 		return NULL;	/* the caller falls back to read, which reports */
-	return rp->inner->ops->map(rp->inner, addr, len);
+	return m;
 }
 
 static void rec_refresh(struct phys_source *src)

@@ -44,7 +44,8 @@ bool page_set_keep(void *ctx, uint64_t page_addr);
  * added to `set`.  The wrapper takes ownership of inner (closing the
  * wrapper closes it); ranges, vCPU records, VMCOREINFO, format and
  * description are copied from it.  A read whose page cannot be recorded
- * (set full) fails with VMET_ELIMIT rather than go unrecorded.
+ * (set full) fails with VMET_ELIMIT rather than go unrecorded; a read that
+ * fails records nothing.
  */
 int record_source_new(struct phys_source *inner, struct page_set *set,
 		      struct phys_source **out, struct vmet_err *err);

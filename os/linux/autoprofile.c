@@ -270,6 +270,28 @@ static bool image_place(const struct linux_image *img, uint64_t va, uint64_t *pa
 	return true;
 }
 
+/*
+ * Where the image of a VMCOREINFO or CR3 layout is read: `lower` at _text's
+ * physical address, unless the located CR3's tables do not map the image
+ * page for page onto lower (a Xen PV guest): then through those tables, at
+ * _text's virtual address (*vas, the caller's to free).
+ */
+static int image_space(struct aspace *lower, const struct linux_layout *lay, uint64_t va,
+		       uint64_t pa, struct aspace **vas, struct vmet_err *err)
+{
+	*vas = NULL;
+	if (lay->method != LINUX_LOC_CR3)
+		return 0;
+	*vas = aspace_x86_new(lower, lay->mode, lay->cr3, 0, err);
+	if (!*vas)
+		return err ? err->code : VMET_ENOMEM;
+	if (image_contiguous(*vas, va, pa, LINUX_IMAGE_MAX)) {
+		aspace_free(*vas);
+		*vas = NULL;
+	}
+	return 0;
+}
+
 int linux_image_read(struct aspace *lower, const struct linux_layout *lay,
 		     struct linux_image *img, struct kallsyms **ks, struct vmet_err *err)
 {
@@ -279,15 +301,8 @@ int linux_image_read(struct aspace *lower, const struct linux_layout *lay,
 	memset(img, 0, sizeof(*img));
 	*ks = NULL;
 	if (layout_text(lay, &img->va, &img->pa)) {
-		if (lay->method == LINUX_LOC_CR3) {
-			img->vas = aspace_x86_new(lower, lay->mode, lay->cr3, 0, err);
-			if (!img->vas)
-				return err ? err->code : VMET_ENOMEM;
-			if (image_contiguous(img->vas, img->va, img->pa, LINUX_IMAGE_MAX)) {
-				aspace_free(img->vas);
-				img->vas = NULL;
-			}
-		}
+		if ((rc = image_space(lower, lay, img->va, img->pa, &img->vas, err)))
+			return rc;
 		if (img->vas) {
 			rc = copy_from(img->vas, img->va, LINUX_IMAGE_MAX, true, &img->owned,
 				       &img->len, err);
@@ -674,14 +689,19 @@ static bool cache_lookup(struct aspace *lower, const struct linux_layout *lay,
 			 struct profile **out, struct linux_autoprofile_info *info)
 {
 	struct linux_banner_hit *hits;
-	uint64_t va, pa;
+	struct aspace *vas = NULL, *space;
+	uint64_t va, pa, base;
 	bool found = false;
 
 	if (!layout_text(lay, &va, &pa))
 		return cache_try(lay->hits, lay->nhits, out, info);
 	hits = calloc(LINUX_SCAN_MAX, sizeof(*hits));
-	if (!hits)
+	if (!hits || image_space(lower, lay, va, pa, &vas, NULL)) {
+		free(hits);
 		return false;
+	}
+	space = vas ? vas : lower;
+	base = vas ? va : pa;
 	/*
 	 * Several banner copies can be in memory; the caller's bind rejects a
 	 * wrong one.  Windows overlap by a banner's length so none is cut.
@@ -689,11 +709,12 @@ static bool cache_lookup(struct aspace *lower, const struct linux_layout *lay,
 	for (uint64_t off = 0; off < LINUX_IMAGE_MAX && !found; off += CACHE_SCAN_STEP) {
 		size_t n = 0;
 
-		if (linux_banner_scan(lower, pa + off, pa + off + CACHE_SCAN_STEP + LINUX_BANNER_MAX,
+		if (linux_banner_scan(space, base + off, base + off + CACHE_SCAN_STEP + LINUX_BANNER_MAX,
 				      hits, LINUX_SCAN_MAX, &n, NULL))
 			break;
 		found = cache_try(hits, n, out, info);
 	}
+	aspace_free(vas);
 	free(hits);
 	return found;
 }

@@ -188,6 +188,15 @@ if [ "$pv_ok" = 1 ]; then
 		FAILS=$((FAILS + 1))
 	fi
 	dom0_lists pv "$DOMU_PV_NAME" PV
+	# a snapshot of the PV domU (machine frames and CR3), listed again
+	if xen_dom0_run "$S" pv-snap 600 "vmet dump --pages-for ps,netstat -o /tmp/pv.vmsnap xen:$DOMU_PV_NAME >/dev/null && vmet ps --profile auto --json /tmp/pv.vmsnap" &&
+	   [ "$(cat "$S/req/pv-snap.rc")" = 0 ]; then
+		ps_norm "$S/req/pv-snap.out" >"$TMP/pv-snap.txt"
+		compare_live "$TMP/truth-pv-ps.txt" "$TMP/pv-snap.txt" "PV domU processes from a vmet snapshot of xen:NAME"
+	else
+		echo "FAIL: vmet dump/ps of a snapshot of xen:$DOMU_PV_NAME in dom0:"; head -5 "$S/req/pv-snap.err"
+		FAILS=$((FAILS + 1))
+	fi
 else
 	echo "FAIL: the PV domU did not come up"; FAILS=$((FAILS + 1))
 fi

@@ -6,6 +6,7 @@
  * Section positions are found from the documented layout (vmet-snapshot(5)),
  * not through the reader.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -527,6 +528,43 @@ static void test_raw_export(void **state)
 	phys_close(src);
 }
 
+/* A source whose frames from 0x200000 on cannot be read (as a PV domain's
+ * source has frames Xen will not map for it). */
+static int half_read(struct phys_source *src, uint64_t addr, void *buf, size_t len,
+		     struct vmet_err *err)
+{
+	if (addr + len > 0x200000)
+		return vmet_errf(err, VMET_EIO, "frame 0x%" PRIx64 " not mapped", addr >> 12);
+	memset(buf, 0x5a, len);
+	return 0;
+}
+
+static void test_recorder_skips_failed_reads(void **state)
+{
+	static const struct phys_source_ops ops = { .read = half_read };
+	static struct phys_range r = { 0, 0x400000 };
+	struct phys_source *src = calloc(1, sizeof(*src)), *rec = NULL;
+	struct vmet_err err = { 0 };
+	struct page_set set;
+	uint8_t b[16];
+
+	(void)state;
+	src->ops = &ops;
+	src->format = "test";
+	src->ranges = &r;
+	src->nranges = 1;
+	page_set_init(&set, 16);
+	assert_int_equal(record_source_new(src, &set, &rec, &err), 0);
+	assert_int_equal(phys_read(rec, 0x1ff000, b, 16, &err), 0);
+	assert_int_not_equal(phys_read(rec, 0x200000, b, 16, &err), 0);
+	assert_int_equal(set.n, 1);
+	assert_true(page_set_has(&set, 0x1ff));
+	assert_false(page_set_has(&set, 0x200));
+	src->ranges = NULL;	/* static: not the source's to free */
+	phys_close(rec);
+	page_set_free(&set);
+}
+
 static void test_recorder(void **state)
 {
 	struct phys_source *src = make_source(), *rec = NULL;
@@ -588,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_atomic),
 		cmocka_unit_test(test_raw_export),
 		cmocka_unit_test(test_recorder),
+		cmocka_unit_test(test_recorder_skips_failed_reads),
 	};
 
 	return cmocka_run_group_tests_name("vmsnap", tests, setup, teardown);
