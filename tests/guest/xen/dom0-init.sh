@@ -137,8 +137,12 @@ done
 say "results sent"
 
 # Serve requests from the host on the console (Xen passes its serial input
-# to dom0): a line "vmet-run TAG CMD" runs CMD with sh -c and sends
-# TAG.out, TAG.err and TAG.rc as above, then "vmet-dom0: done TAG".
+# to dom0): a line "vmet-run TAG SUM CMD" runs CMD with sh -c and sends
+# TAG.out, TAG.err and TAG.rc as above, between "vmet-dom0: running TAG"
+# and "vmet-dom0: done TAG".  SUM is
+# the first 16 hex digits of CMD's SHA-256: Xen's serial input ring drops
+# bytes when dom0 is slow to drain it, and a command that lost some must
+# not run ("vmet-dom0: garbled TAG" asks the host to send it again).
 stty -echo 2>/dev/null
 mkdir -p /tmp/req
 while :; do
@@ -150,10 +154,17 @@ while :; do
 		esac
 		line=${line#vmet-run }
 		tag=${line%% *}
+		line=${line#* }
+		sum=${line%% *}
 		cmd=${line#* }
 		case $tag in
 		'' | *[!A-Za-z0-9_-]*) say "bad request tag '$tag'"; continue ;;
 		esac
+		if [ "$(printf '%s' "$cmd" | sha256sum | cut -c1-16)" != "$sum" ]; then
+			say "garbled $tag"
+			continue
+		fi
+		say "running $tag"
 		sh -c "$cmd" >/tmp/req/$tag.out 2>/tmp/req/$tag.err </dev/null
 		echo $? >/tmp/req/$tag.rc
 		for f in out err rc; do

@@ -87,23 +87,52 @@ xen_unpack() {
 # bed in STATEDIR; its STATEDIR/req/TAG.{out,err,rc} arrive as dom0 sent
 # them.  The exchange is read from the console socket (exact, unlike
 # QEMU's logfile while a client is connected); the connection stays open
-# until dom0 says it is done.
+# until dom0 says it is done.  The request goes out 16 bytes at a time
+# (Xen's serial input ring overflows when dom0 is slow to drain it) with
+# CMD's checksum: a request dom0 got garbled is sent again, up to 3 times.
+# xen_dom0_said RAW LINE: how many times dom0 said "vmet-dom0: LINE" in the
+# exchange RAW (its lines end in one or more carriage returns).
+xen_dom0_said() { tr -d '\r' <"$1" | grep -cx -- "vmet-dom0: $2"; }
+
 xen_dom0_run() {
-	local s=$1 tag=$2 to=$3 cmd=$4 raw=$1/req-$2.raw t0=$SECONDS rc=1 req_pid
+	local s=$1 tag=$2 to=$3 cmd=$4 raw=$1/req-$2.raw t0=$SECONDS rc=1 req_pid req sum i try sent
+	local garbled taken
 	mkdir -p "$s/req"
 	: >"$raw"
+	sum=$(printf '%s' "$cmd" | sha256sum | cut -c1-16)
+	req=$(printf '\nvmet-run %s %s %s\n' "$tag" "$sum" "$cmd")
+	req="$req"$'\n'
 	coproc DOM0REQ { exec socat - "UNIX-CONNECT:$s/console.sock" >"$raw" 2>/dev/null; }
 	req_pid=$DOM0REQ_PID
-	printf '\nvmet-run %s %s\n' "$tag" "$cmd" >&"${DOM0REQ[1]}"
-	while :; do
-		if tr -d '\r' <"$raw" | grep -qx "vmet-dom0: done $tag"; then
-			rc=0
-			break
-		fi
-		tb_pid "$s" >/dev/null || { tb_log "L0 QEMU for $s is gone"; break; }
-		kill -0 "$req_pid" 2>/dev/null || { tb_log "lost the connection to $s/console.sock"; break; }
-		[ $((SECONDS - t0)) -lt "$to" ] || { tb_log "dom0 did not finish '$tag' in ${to}s"; break; }
-		sleep 0.1
+	for try in 1 2 3; do
+		# what dom0 had answered before this try went out
+		garbled=$(xen_dom0_said "$raw" "garbled $tag")
+		taken=$((garbled + $(xen_dom0_said "$raw" "running $tag")))
+		for ((i = 0; i < ${#req}; i += 16)); do
+			printf '%s' "${req:i:16}" >&"${DOM0REQ[1]}"
+			sleep 0.05
+		done
+		sent=$SECONDS
+		while :; do
+			if [ "$(xen_dom0_said "$raw" "done $tag")" -gt 0 ]; then
+				rc=0
+				break 2
+			fi
+			if [ "$(xen_dom0_said "$raw" "garbled $tag")" -gt "$garbled" ]; then
+				tb_log "dom0 got request '$tag' garbled (try $try)"
+				break
+			fi
+			# a request whose head was lost gets no answer at all
+			if [ $(($(xen_dom0_said "$raw" "running $tag") + $(xen_dom0_said "$raw" "garbled $tag"))) -le "$taken" ] &&
+			   [ $((SECONDS - sent)) -ge 60 ]; then
+				tb_log "dom0 did not take request '$tag' (try $try)"
+				break
+			fi
+			tb_pid "$s" >/dev/null || { tb_log "L0 QEMU for $s is gone"; break 2; }
+			kill -0 "$req_pid" 2>/dev/null || { tb_log "lost the connection to $s/console.sock"; break 2; }
+			[ $((SECONDS - t0)) -lt "$to" ] || { tb_log "dom0 did not finish '$tag' in ${to}s"; break 2; }
+			sleep 0.1
+		done
 	done
 	kill "$req_pid" 2>/dev/null || true
 	wait "$req_pid" 2>/dev/null || true
