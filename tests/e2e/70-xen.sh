@@ -137,6 +137,25 @@ else
 	echo "FAIL: dom0 did not answer on its console"; FAILS=$((FAILS + 1))
 fi
 
+# domu_up TAG NAME CREATE TRIES PAUSE: start domU NAME in dom0 with CREATE
+# (unless it runs already: a reused bed) and wait for its truth on its
+# console, TRIES looks PAUSE seconds apart: $TMP/truth-TAG.txt, and its ps
+# and netstat forms $TMP/truth-TAG-ps.txt and $TMP/truth-TAG-net.txt.
+domu_up() {
+	local tag=$1 name=$2 create=$3 tries=$4 pause=$5
+	xen_dom0_run "$S" "$tag-create" 300 "xl domid $name || $create" || return 1
+	for _ in $(seq "$tries"); do
+		if xen_dom0_run "$S" "$tag-log" 60 "cat /var/log/xen/console/guest-$name.log" &&
+		   tb_extract_truth "$S/req/$tag-log.out" boot "$TMP/truth-$tag.txt" 2>/dev/null; then
+			"$TB/truth-ps.sh" "$TMP/truth-$tag.txt" >"$TMP/truth-$tag-ps.txt"
+			"$TB/truth-netstat.sh" "$TMP/truth-$tag.txt" >"$TMP/truth-$tag-net.txt"
+			return 0
+		fi
+		sleep "$pause"
+	done
+	return 1
+}
+
 # dom0_lists TAG NAME LABEL: vmet ps and netstat on xen:NAME in dom0 equal
 # the domU's truth ($TMP/truth-TAG-ps.txt, $TMP/truth-TAG-net.txt).
 dom0_lists() {
@@ -166,16 +185,8 @@ dom0_lists() {
 # reading Xen's RAM file (offset = machine address), finds the banner.
 # The domU stays up for the L0 checks below (destroyed at the end).
 pv_ok=0
-if xen_dom0_run "$S" pv-create 120 "xl domid $DOMU_PV_NAME || xl create /etc/xen/domu-pv.cfg"; then
-	for _ in $(seq 60); do
-		xen_dom0_run "$S" pv-log 60 "cat /var/log/xen/console/guest-$DOMU_PV_NAME.log" &&
-			tb_extract_truth "$S/req/pv-log.out" boot "$TMP/truth-pv.txt" 2>/dev/null && { pv_ok=1; break; }
-		sleep 3
-	done
-fi
+domu_up pv "$DOMU_PV_NAME" "xl create /etc/xen/domu-pv.cfg" 60 3 && pv_ok=1
 if [ "$pv_ok" = 1 ]; then
-	"$TB/truth-ps.sh" "$TMP/truth-pv.txt" >"$TMP/truth-pv-ps.txt"
-	"$TB/truth-netstat.sh" "$TMP/truth-pv.txt" >"$TMP/truth-pv-net.txt"
 	va=0x$(awk -F'\t' '$1 == "ksym" { split($2, f, " "); if (f[3] == "linux_banner") { print f[1]; exit } }' "$TMP/truth-pv.txt")
 	xen_dom0_run "$S" pv-info 120 "vmet info xen:$DOMU_PV_NAME; vmet translate --json xen:$DOMU_PV_NAME $va"
 	ma=$(sed -n '/^{/,$p' "$S/req/pv-info.out" | jq -r '.translations[0].host_physical' 2>/dev/null)
@@ -204,17 +215,8 @@ fi
 # --- an HVM domU: hvmloader, SeaBIOS and Debian's qemu-system-xen in dom0 ------
 # Its console is Xen's PV console (hvc0), as the others'.
 hvm_ok=0
-# (a reused bed may run it already)
-if xen_dom0_run "$S" hvm-create 300 "xl domid $DOMU_HVM_NAME || start-hvm.sh"; then
-	for _ in $(seq 100); do
-		xen_dom0_run "$S" hvm-log 60 "cat /var/log/xen/console/guest-$DOMU_HVM_NAME.log" &&
-			tb_extract_truth "$S/req/hvm-log.out" boot "$TMP/truth-hvm.txt" 2>/dev/null && { hvm_ok=1; break; }
-		sleep 5
-	done
-fi
+domu_up hvm "$DOMU_HVM_NAME" start-hvm.sh 100 5 && hvm_ok=1
 if [ "$hvm_ok" = 1 ]; then
-	"$TB/truth-ps.sh" "$TMP/truth-hvm.txt" >"$TMP/truth-hvm-ps.txt"
-	"$TB/truth-netstat.sh" "$TMP/truth-hvm.txt" >"$TMP/truth-hvm-net.txt"
 	dom0_lists hvm "$DOMU_HVM_NAME" HVM
 else
 	echo "FAIL: the HVM domU did not come up"; FAILS=$((FAILS + 1))
