@@ -159,21 +159,20 @@ domu_up() {
 # dom0_lists TAG NAME LABEL: vmet ps and netstat on xen:NAME in dom0 equal
 # the domU's truth ($TMP/truth-TAG-ps.txt, $TMP/truth-TAG-net.txt).
 dom0_lists() {
-	local tag=$1 name=$2 label=$3
-	if xen_dom0_run "$S" "$tag-ps" 600 "vmet ps --profile auto --json xen:$name" &&
-	   [ "$(cat "$S/req/$tag-ps.rc")" = 0 ]; then
-		ps_norm "$S/req/$tag-ps.out" >"$TMP/$tag-ps.txt"
-		compare_live "$TMP/truth-$tag-ps.txt" "$TMP/$tag-ps.txt" "$label domU processes from dom0 (xen:NAME)"
-	else
-		echo "FAIL: vmet ps xen:$name in dom0:"; head -5 "$S/req/$tag-ps.err"; FAILS=$((FAILS + 1))
-	fi
-	if xen_dom0_run "$S" "$tag-net" 600 "vmet netstat --profile auto --json xen:$name" &&
-	   [ "$(cat "$S/req/$tag-net.rc")" = 0 ]; then
-		inet_norm "$S/req/$tag-net.out" >"$TMP/$tag-net.txt"
-		compare "$TMP/truth-$tag-net.txt" "$TMP/$tag-net.txt" "$label domU sockets from dom0 (xen:NAME)"
-	else
-		echo "FAIL: vmet netstat xen:$name in dom0:"; head -5 "$S/req/$tag-net.err"; FAILS=$((FAILS + 1))
-	fi
+	local tag=$1 name=$2 label=$3 cmd kind norm cmp what
+	for kind in ps net; do
+		case $kind in
+		ps) cmd=ps norm=ps_norm cmp=compare_live what=processes ;;
+		net) cmd=netstat norm=inet_norm cmp=compare what=sockets ;;
+		esac
+		if xen_dom0_run "$S" "$tag-$kind" 600 "vmet $cmd --profile auto --json xen:$name" &&
+		   [ "$(cat "$S/req/$tag-$kind.rc")" = 0 ]; then
+			"$norm" "$S/req/$tag-$kind.out" >"$TMP/$tag-$kind.txt"
+			"$cmp" "$TMP/truth-$tag-$kind.txt" "$TMP/$tag-$kind.txt" "$label domU $what from dom0 (xen:NAME)"
+		else
+			echo "FAIL: vmet $cmd xen:$name in dom0:"; head -5 "$S/req/$tag-$kind.err"; FAILS=$((FAILS + 1))
+		fi
+	done
 }
 
 # --- a PV domU: CR3 and page tables hold machine frames ------------------------
