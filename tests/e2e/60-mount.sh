@@ -85,8 +85,16 @@ expect_exit 0 "$VMET" shell --profile "$PROF" "$DUMP" -- netstat -tunap
 netstat_norm 0 <"$OUT" >"$TMP/mine-ns.txt"
 awk '{ print $1, $2, $3, $4, $6 }' "$TRUTH_NETSTAT" | LC_ALL=C sort >"$TMP/truth-ns.txt"
 compare "$TMP/truth-ns.txt" "$TMP/mine-ns.txt" "net-tools netstat -tunap in vmet shell"
-# The program name is argv[0]'s base name: /PID/cmdline keeps the arguments apart.
-grep -q " 94/vmet-helper *$" "$OUT" || { echo "FAIL: netstat's program name for PID 94:"; grep " 94/" "$OUT"; FAILS=$((FAILS + 1)); }
+# The program name is argv[0]'s base name: /PID/cmdline keeps the arguments
+# apart.  The listener's PID is the guest's own (boot order may change it).
+LPID=$(awk '$8 ~ /^vmet-listen\|/ { print $1; exit }' "$TRUTH_PS")
+if [ -z "$LPID" ]; then
+	echo "FAIL: no vmet-listen process in the guest's truth"; FAILS=$((FAILS + 1))
+elif ! grep -q " $LPID/vmet-helper *$" "$OUT"; then
+	echo "FAIL: netstat's program name for PID $LPID (vmet-listen):"; grep " $LPID/" "$OUT"; FAILS=$((FAILS + 1))
+else
+	echo "netstat's program name for vmet-listen (PID $LPID): vmet-helper"
+fi
 expect_exit 0 "$VMET" shell --profile "$PROF" "$DUMP" -- netstat -tunape
 netstat_norm 1 <"$OUT" >"$TMP/mine-nse.txt"
 LC_ALL=C sort "$TRUTH_NETSTAT" >"$TMP/truth-nse.txt"
